@@ -1,0 +1,3 @@
+from datadiet.cli import main
+
+main()

@@ -1,0 +1,217 @@
+"""Group balancing by temperature sampling, with quotas, caps and three modes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from datadiet.balance._allocate import round_preserving_sum, temperature_proportions, water_fill
+from datadiet.io._hashing import uniform_keys
+from datadiet.select._base import BaseSelector, Picked, Target, check_choice, check_number
+from datadiet.signals._table import Signals
+
+__all__ = ["GroupBalanceSelector"]
+
+_MODES = ("downsample", "upsample", "upweight")
+
+
+class GroupBalanceSelector(BaseSelector):
+    """Rebalance a group column (class, domain, language, cluster) to a budget.
+
+    Each group ``g`` of size ``n_g`` gets a share ``p_g ∝ n_g ** alpha`` of the
+    budget (``alpha=1`` keeps the natural mix, ``alpha=0`` makes groups equal;
+    ``alpha = 1 / T`` for a sampling temperature ``T``). Explicit ``quotas`` fix
+    the count of named groups; ``caps`` bound them. Whatever a group cannot take
+    is shared by the others in proportion to ``p_g``. Within a group, rows are
+    chosen by their ``(seed, id)`` key.
+
+    Modes decide what happens to a group whose share exceeds its size:
+
+    * ``downsample``: keep at most ``n_g`` rows (no repeats); the budget is met
+      exactly while the groups can hold it.
+    * ``upsample``: repeat rows (repeat counts differ by at most one within a
+      group), at most ``max_repeats`` times each.
+    * ``upweight``: keep each row once and give it weight ``share_g / kept_g``,
+      like loss upweighting; weights sum to the budget.
+
+    Parameters
+    ----------
+    budget : int, float or str
+        Examples, fraction or (downsample only) tokens. For ``upsample`` and
+        ``upweight`` it may exceed the input.
+    alpha : float, default 1.0
+        Temperature exponent, >= 0.
+    mode : {"downsample", "upsample", "upweight"}, default "downsample"
+    max_repeats : int or None, default None
+        Repetition cap for ``upsample`` (``None``: no cap); in ``upweight`` the
+        largest weight.
+    quotas : dict of group -> int, optional
+        Exact counts for named groups.
+    caps : dict of group -> int, or int, optional
+        Most examples a (named) group may contribute, repeats included.
+    seed : int, numpy Generator or None, default 0
+    allow_all : bool, default False
+
+    Examples
+    --------
+    >>> groups = ["a"] * 90 + ["b"] * 10
+    >>> sel = GroupBalanceSelector(budget=20, alpha=0.0, seed=0).fit(groups=groups)
+    >>> sel.selection_.metrics["groups"]["b"]["kept"]
+    10
+    """
+
+    method = "balance"
+    requires = ("groups",)
+
+    def __init__(self, *, budget: Any, alpha: float = 1.0, mode: str = "downsample",
+                 max_repeats: int | None = None, quotas: Mapping[str, int] | None = None,
+                 caps: Mapping[str, int] | int | None = None,
+                 seed: int | np.random.Generator | None = 0, allow_all: bool = False) -> None:
+        self.budget = budget
+        self.alpha = alpha
+        self.mode = mode
+        self.max_repeats = max_repeats
+        self.quotas = quotas
+        self.caps = caps
+        self.seed = seed
+        self.allow_all = allow_all
+
+    @property
+    def allows_repeats(self) -> bool:  # type: ignore[override]
+        return self.mode in ("upsample", "upweight")
+
+    def _check_params(self) -> None:
+        check_number("alpha", self.alpha, low=0)
+        check_choice("mode", self.mode, _MODES)
+        check_number("max_repeats", self.max_repeats, low=1, integer=True, allow_none=True)
+        for name, d in (("quotas", self.quotas), ("caps", self.caps)):
+            if d is None or (name == "caps" and isinstance(d, (int, np.integer))):
+                continue
+            if not isinstance(d, Mapping):
+                raise TypeError(f"{name} must map group names to counts, got {type(d).__name__}")
+            for g, v in d.items():
+                check_number(f"{name}[{g!r}]", v, low=0, integer=True)
+        if isinstance(self.caps, (int, np.integer)):
+            check_number("caps", self.caps, low=0, integer=True)
+        if self.budget is None and not self.quotas:
+            raise ValueError("budget is required unless quotas name every group")
+
+    def _target(self, sig: Signals) -> Target:
+        if self.budget is None:
+            return Target()
+        t = super()._target(sig)
+        if t.tokens is not None and self.mode != "downsample":
+            raise ValueError(f"mode={self.mode!r} takes an example or fraction budget, not tokens")
+        return t
+
+    def _group_index(self, names: list[str], d: Mapping[str, int], what: str) -> dict[int, int]:
+        out = {}
+        for g, v in d.items():
+            if str(g) not in names:
+                raise ValueError(f"{what} names group {g!r}, which is not in the data; groups: {', '.join(names)}")
+            out[names.index(str(g))] = int(v)
+        return out
+
+    def _select(self, sig: Signals, target: Target, seed: int) -> Picked:
+        assert sig.groups is not None
+        names = sig.group_names
+        codes = sig.groups
+        G = len(names)
+        sizes = np.bincount(codes, minlength=G).astype(np.int64)
+        use_tokens = target.tokens is not None
+        mass = np.bincount(codes, weights=sig.tokens, minlength=G) if use_tokens else sizes.astype(np.float64)
+
+        upper = mass.copy()
+        if self.mode == "upsample":
+            upper = sizes * float(self.max_repeats) if self.max_repeats else np.full(G, np.inf)
+        elif self.mode == "upweight":
+            upper = sizes * float(self.max_repeats) if self.max_repeats else np.full(G, np.inf)
+        if isinstance(self.caps, (int, np.integer)):
+            upper = np.minimum(upper, float(self.caps))
+        elif self.caps:
+            for gi, v in self._group_index(names, self.caps, "caps").items():
+                upper[gi] = min(upper[gi], v)
+
+        fixed = self._group_index(names, self.quotas or {}, "quotas")
+        for gi, v in fixed.items():
+            if v > upper[gi]:
+                raise ValueError(f"quota {v} for group {names[gi]!r} is more than it can give ({int(upper[gi])} "
+                                 f"in mode {self.mode!r}); lower it or use mode='upsample'")
+        if target.examples is None and not use_tokens:
+            total = float(sum(fixed.values()))
+            if len(fixed) < G:
+                missing = [names[i] for i in range(G) if i not in fixed]
+                raise ValueError(f"without a budget, quotas must name every group; missing {missing}")
+        else:
+            total = float(target.tokens if use_tokens else target.examples)  # type: ignore[arg-type]
+        free = np.array([i not in fixed for i in range(G)])
+        rest = total - sum(fixed.values())
+        if rest < -1e-9:
+            raise ValueError(f"quotas add up to {sum(fixed.values())}, more than the budget {int(total)}")
+        p = temperature_proportions(sizes, self.alpha) * free
+        share = np.zeros(G)
+        for gi, v in fixed.items():
+            share[gi] = v
+        if free.any() and p.sum() > 0:
+            share += water_fill(p, np.where(free, upper, 0), rest)
+        if share.sum() < total - 1e-6 and not self.allow_all:
+            raise ValueError(f"the groups can give at most {int(share.sum())} of the budget {int(total)} "
+                             f"in mode {self.mode!r} with these caps; lower the budget, raise the caps "
+                             "or pass --allow-all")
+        keys = uniform_keys(sig.ids, seed)
+        order = np.lexsort((keys, codes))  # by group, then key
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        rank = np.empty(len(codes), dtype=np.int64)
+        rank[order] = np.arange(len(codes)) - np.repeat(starts, sizes)
+
+        if use_tokens:
+            chosen = self._token_prefix(sig.tokens, codes, order, share)  # type: ignore[arg-type]
+            reps = np.ones(len(chosen), dtype=np.int64)
+            weights = None
+        else:
+            q = round_preserving_sum(share, upper)
+            if self.mode == "upweight":
+                k = np.minimum(q, sizes)
+                chosen = np.flatnonzero(rank < k[codes])
+                reps = np.ones(len(chosen), dtype=np.int64)
+                w_g = np.divide(share, k, out=np.zeros(G), where=k > 0)
+                weights = w_g[codes[chosen]]
+            else:
+                base, rem = np.divmod(q, np.maximum(sizes, 1))
+                r = base[codes] + (rank < rem[codes])
+                chosen = np.flatnonzero(r > 0)
+                reps = r[chosen].astype(np.int64)
+                weights = None
+        kept_g = np.bincount(codes[chosen], minlength=G)
+        rep_g = np.bincount(codes[chosen], weights=reps, minlength=G)
+        w_sum = np.bincount(codes[chosen], weights=weights if weights is not None else reps * 0 + 1.0, minlength=G)
+        metrics = {
+            "groups": {
+                names[g]: {"input": int(sizes[g]), "target_share": float(share[g]), "kept": int(kept_g[g]),
+                           "repeats": int(rep_g[g]), "weight": float(w_sum[g])}
+                for g in range(G)
+            },
+            "alpha": self.alpha,
+            "mode": self.mode,
+        }
+        return Picked(chosen, reps, weights, drop_reason="over_quota", metrics=metrics)
+
+    @staticmethod
+    def _token_prefix(tokens: np.ndarray, codes: np.ndarray, order: np.ndarray, share: np.ndarray) -> np.ndarray:
+        """Interleave groups by how much of their token share each row would use; cut at the total."""
+        tok_sorted = tokens[order].astype(np.float64)
+        group_sorted = codes[order]
+        csum = np.cumsum(tok_sorted)
+        group_start = np.zeros(len(share))
+        first = np.flatnonzero(np.r_[True, group_sorted[1:] != group_sorted[:-1]])
+        before = np.r_[0.0, csum][first]
+        group_start[group_sorted[first]] = before
+        used_before = csum - tok_sorted - group_start[group_sorted]
+        progress = np.divide(used_before + tok_sorted, share[group_sorted],
+                             out=np.full(len(order), np.inf), where=share[group_sorted] > 0)
+        glob = order[np.argsort(progress, kind="stable")]
+        prefix = np.cumsum(tokens[glob])
+        cut = int(np.searchsorted(prefix, share.sum(), side="right"))
+        return np.sort(glob[:cut])

@@ -1,0 +1,93 @@
+"""Shared CLI pieces: role options, error handling, the terminal summary."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from datadiet.engine import set_progress
+from datadiet.signals import Columns
+
+__all__ = ["role_params", "role_options", "columns_from", "common_options", "user_errors", "print_summary", "USER_ERRORS"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Exceptions that mean "the user asked for something impossible": one line, exit 2.
+USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, PermissionError,
+               IsADirectoryError, NotADirectoryError, ImportError, KeyError)
+
+
+def role_params() -> list[click.Option]:
+    """``--id --text --label --group --score --vectors --tokens`` as click options."""
+    return [
+        click.Option(["--id", "id_col"], metavar="COL", help="Column of unique ids (default: assign '<file>:<row>')."),
+        click.Option(["--text", "text_col"], metavar="COL", help="Text column."),
+        click.Option(["--label", "label_col"], metavar="COL", help="Label column (class)."),
+        click.Option(["--group", "group_col"], metavar="COL", help="Group column (domain, language, cluster...)."),
+        click.Option(["--score", "score_cols"], metavar="COL", multiple=True, help="Score column (repeatable)."),
+        click.Option(["--vectors", "vectors_col"], metavar="COL", help="Column of float lists (embeddings)."),
+        click.Option(["--tokens", "tokens_col"], metavar="COL",
+                     help="Token-count column (default: estimate from --text)."),
+    ]
+
+
+def role_options(f: F) -> F:
+    """Decorator adding :func:`role_params` to a click command function."""
+    f.__dict__.setdefault("__click_params__", []).extend(reversed(role_params()))
+    return f
+
+
+def columns_from(kw: dict[str, Any]) -> Columns:
+    return Columns(id=kw.get("id_col"), text=kw.get("text_col"), label=kw.get("label_col"),
+                   group=kw.get("group_col"), scores=tuple(kw.get("score_cols") or ()),
+                   vectors=kw.get("vectors_col"), tokens=kw.get("tokens_col"))
+
+
+def quiet_param() -> click.Option:
+    return click.Option(["--quiet", "-q"], is_flag=True, help="No progress bars and no summary.")
+
+
+def common_options(f: F) -> F:
+    """``--quiet`` (no progress bars or summary)."""
+    f.__dict__.setdefault("__click_params__", []).append(quiet_param())
+    return f
+
+
+def user_errors(f: F) -> F:
+    """Turn user errors into one line on stderr and exit code 2 (no traceback)."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        set_progress(not kwargs.get("quiet", False))
+        try:
+            return f(*args, **kwargs)
+        except USER_ERRORS as e:
+            msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+            if isinstance(e, FileNotFoundError) and e.filename and not msg.startswith(str(e.filename)):
+                msg = f"{e.filename}: {e.strerror or msg}"
+            click.echo(f"error: {msg.strip().splitlines()[0] if msg.strip() else type(e).__name__}", err=True)
+            sys.exit(2)
+        except MemoryError:
+            click.echo("error: out of memory; use a smaller --batch-size or a smaller input", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_summary(title: str, manifest: dict[str, Any], paths: dict[str, Path | str] | None = None,
+                  quiet: bool = False) -> None:
+    """A compact rich table of counts per reason and metrics."""
+    if quiet:
+        return
+    from datadiet.report.summary import summary_renderables
+
+    from rich.console import Console
+
+    console = Console(stderr=False, soft_wrap=True)
+    for r in summary_renderables(title, manifest, paths or {}):
+        console.print(r)

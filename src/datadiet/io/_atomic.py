@@ -1,0 +1,48 @@
+"""Atomic writes: write next to the destination, then rename into place."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["atomic_path", "check_output_path"]
+
+
+def check_output_path(path: str | os.PathLike[str], overwrite: bool = False) -> Path:
+    """Refuse an output path that exists (unless ``overwrite``) or whose folder is missing."""
+    p = Path(path)
+    if p.exists() and not overwrite:
+        raise FileExistsError(f"output {p} already exists; pass --overwrite (overwrite=True) to replace it")
+    if p.exists() and p.is_dir():
+        raise IsADirectoryError(f"output {p} is a directory; give a file path")
+    if not p.parent.exists():
+        raise FileNotFoundError(f"folder {p.parent} of output {p} does not exist; create it first")
+    return p
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it onto ``path`` only on success.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> with atomic_path(d / "out.txt") as tmp:
+    ...     _ = tmp.write_text("hello")
+    >>> (d / "out.txt").read_text()
+    'hello'
+    """
+    dest = Path(path)
+    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, dest)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

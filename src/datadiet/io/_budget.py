@@ -1,0 +1,107 @@
+"""Budgets: how much data a selection may keep.
+
+A budget is a number of examples (``1000``), a fraction of the input (``10%`` or
+``0.1``) or a number of tokens (``50M-tokens``, ``2e6-tokens``). Suffixes K, M, B
+(or G) and T multiply by 10^3, 10^6, 10^9 and 10^12.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+__all__ = ["Budget"]
+
+_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
+_NUM = r"(\d+(?:\.\d*)?(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?)"
+_PATTERN = re.compile(rf"^{_NUM}\s*([kmbgt]?)\s*(%|-?tokens?)?$", re.IGNORECASE)
+
+_HELP = (
+    "write a number of examples ('1000', '50K'), a fraction ('10%' or '0.1') "
+    "or a number of tokens ('50M-tokens', '2e6-tokens')"
+)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A parsed budget.
+
+    Parameters
+    ----------
+    kind : {"examples", "fraction", "tokens"}
+    value : float
+        Count of examples, fraction in (0, 1], or count of tokens.
+
+    Examples
+    --------
+    >>> Budget.parse("10%").resolve(n=200)
+    20
+    >>> Budget.parse("2e6-tokens")
+    Budget(kind='tokens', value=2000000.0)
+    """
+
+    kind: Literal["examples", "fraction", "tokens"]
+    value: float
+
+    @classmethod
+    def parse(cls, budget: object) -> Budget:
+        """Parse ``int``, ``float``, ``str`` or ``Budget`` into a ``Budget``."""
+        if isinstance(budget, Budget):
+            return budget
+        if isinstance(budget, bool) or budget is None:
+            raise TypeError(f"budget must be a number or a string; {_HELP}; got {budget!r}")
+        if isinstance(budget, (int, np.integer)):
+            return cls._checked("examples", float(budget), budget)
+        if isinstance(budget, (float, np.floating)):
+            if 0 < budget <= 1 and not float(budget).is_integer():
+                return cls._checked("fraction", float(budget), budget)
+            if budget == 1.0:
+                return cls._checked("fraction", 1.0, budget)
+            return cls._checked("examples", float(budget), budget)
+        if not isinstance(budget, str):
+            raise TypeError(f"budget must be a number or a string; {_HELP}; got {budget!r}")
+        m = _PATTERN.match(budget.strip().replace("_", "").replace(",", ""))
+        if not m:
+            raise ValueError(f"cannot read budget {budget!r}: {_HELP}")
+        number, suffix, unit = m.groups()
+        value = float(number) * _SUFFIX[suffix.lower()]
+        if unit == "%":
+            return cls._checked("fraction", value / 100.0, budget)
+        if unit:
+            return cls._checked("tokens", value, budget)
+        if suffix == "" and "." in number and value < 1 or suffix == "" and value < 1:
+            return cls._checked("fraction", value, budget)
+        return cls._checked("examples", value, budget)
+
+    @classmethod
+    def _checked(cls, kind: str, value: float, given: object) -> Budget:
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"budget must be positive, got {given!r}; {_HELP}")
+        if kind == "fraction" and value > 1:
+            raise ValueError(f"a fractional budget must be at most 100%, got {given!r}")
+        if kind in ("examples", "tokens") and not float(value).is_integer():
+            raise ValueError(f"budget {given!r} is not a whole number of {kind}; {_HELP}")
+        return cls(kind, float(value))  # type: ignore[arg-type]
+
+    @property
+    def is_tokens(self) -> bool:
+        return self.kind == "tokens"
+
+    def resolve(self, n: int) -> int:
+        """Number of examples for an input of ``n`` rows (examples and fraction budgets)."""
+        if self.kind == "tokens":
+            raise ValueError("a token budget has no example count; use resolve_tokens")
+        if self.kind == "fraction":
+            return int(round(self.value * n))
+        return int(self.value)
+
+    def __str__(self) -> str:
+        if self.kind == "fraction":
+            return f"{self.value * 100:g}%"
+        if self.kind == "tokens":
+            return f"{self.value:g}-tokens"
+        return f"{int(self.value)}"

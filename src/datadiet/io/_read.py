@@ -1,0 +1,343 @@
+"""Open datasets and stream them in batches with bounded memory.
+
+Supported inputs: JSONL (``.jsonl``, ``.json``, ``.ndjson``, optionally ``.gz`` /
+``.zst``), Parquet, CSV (``.csv``, ``.tsv``, optionally compressed), a folder of
+such files (read recursively, in sorted path order), a glob, and in Python a
+pyarrow Table, a pandas DataFrame or a Hugging Face ``datasets.Dataset``.
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import hashlib
+import io
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+
+__all__ = ["Source", "Batch", "open_source", "SUFFIXES"]
+
+_JSON = (".jsonl", ".json", ".ndjson")
+_CSV = (".csv", ".tsv")
+_PARQUET = (".parquet", ".pq")
+_COMPRESSION = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bz2"}
+SUFFIXES = _JSON + _CSV + _PARQUET
+_CHUNK = 16 << 20  # bytes of text per JSON/CSV block
+
+
+def _format_of(path: Path) -> tuple[str, str | None]:
+    suffixes = [s.lower() for s in path.suffixes]
+    comp = None
+    if suffixes and suffixes[-1] in _COMPRESSION:
+        comp = _COMPRESSION[suffixes[-1]]
+        suffixes = suffixes[:-1]
+    ext = suffixes[-1] if suffixes else ""
+    if ext in _JSON:
+        return "jsonl", comp
+    if ext in _CSV:
+        return "csv", comp
+    if ext in _PARQUET and comp is None:
+        return "parquet", None
+    raise ValueError(
+        f"cannot read {path}: unknown file type {''.join(path.suffixes) or '(none)'}; "
+        f"use one of {', '.join(SUFFIXES)} (JSONL and CSV may end in .gz or .zst)"
+    )
+
+
+@dataclass
+class Batch:
+    """A block of rows: the data, the file it came from (relative name) and its first row number."""
+
+    table: pa.Table
+    file: str | None
+    row_start: int
+
+
+class Source:
+    """A dataset to stream: a list of files or an in-memory table.
+
+    Use :func:`open_source` to make one.
+    """
+
+    def __init__(self, files: Sequence[Path] | None = None, root: Path | None = None,
+                 table: pa.Table | None = None, name: str = "") -> None:
+        self.files = list(files or [])
+        self.root = root
+        self.table = table
+        self.name = name
+        self._schema: pa.Schema | None = None
+
+    # --- description -----------------------------------------------------
+    def relname(self, path: Path) -> str:
+        """File name relative to the dataset root (used in assigned ids)."""
+        if self.root is not None and self.root.is_dir():
+            return path.relative_to(self.root).as_posix()
+        return path.name
+
+    @property
+    def schema(self) -> pa.Schema:
+        """Schema of the first file (or of the table)."""
+        if self._schema is None:
+            if self.table is not None:
+                self._schema = self.table.schema
+            else:
+                self._schema = _schema_of(self.files[0])
+        return self._schema
+
+    @property
+    def column_names(self) -> list[str]:
+        return list(self.schema.names)
+
+    def fingerprint(self) -> str:
+        """A cheap fingerprint: names, sizes and modification times of the files (or table content hash)."""
+        h = hashlib.sha256()
+        if self.table is not None:
+            h.update(str(self.table.schema).encode())
+            h.update(str(self.table.num_rows).encode())
+            for col in self.table.columns[:4]:
+                for chunk in col.chunks[:1]:
+                    for buf in chunk.buffers():
+                        if buf is not None:
+                            h.update(buf.to_pybytes()[:1 << 20])
+        else:
+            for f in self.files:
+                st = f.stat()
+                h.update(f"{self.relname(f)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+        return h.hexdigest()[:16]
+
+    def check_columns(self, columns: Sequence[str | None]) -> None:
+        """Raise ``KeyError``-like ``ValueError`` naming missing columns and the ones that exist."""
+        have = self.column_names
+        missing = [c for c in columns if c is not None and c not in have]
+        if missing:
+            raise ValueError(
+                f"column{'s' if len(missing) > 1 else ''} {', '.join(repr(m) for m in missing)} "
+                f"not found in {self.name}; columns that exist: {', '.join(have)}"
+            )
+
+    # --- streaming -------------------------------------------------------
+    def batches(self, columns: Sequence[str] | None = None, batch_size: int = 65536) -> Iterator[Batch]:
+        """Yield batches with only ``columns`` (all when ``None``), in file order."""
+        if columns is not None:
+            self.check_columns(columns)
+            columns = list(dict.fromkeys(columns))
+        if self.table is not None:
+            t = self.table if columns is None else self.table.select(columns)
+            for start in range(0, max(t.num_rows, 1), batch_size):
+                if t.num_rows:
+                    yield Batch(t.slice(start, batch_size), None, start)
+            return
+        for f in self.files:
+            yield from self._file_batches(f, columns, batch_size)
+
+    def _file_batches(self, path: Path, columns: list[str] | None, batch_size: int) -> Iterator[Batch]:
+        kind, comp = _format_of(path)
+        rel = self.relname(path)
+        row = 0
+        if kind == "parquet":
+            try:
+                pf = pq.ParquetFile(path)
+                it = pf.iter_batches(batch_size=batch_size, columns=columns)
+                for rb in it:
+                    yield Batch(pa.Table.from_batches([rb]), rel, row)
+                    row += rb.num_rows
+            except (pa.ArrowInvalid, OSError) as e:
+                raise ValueError(f"{path}: not a readable Parquet file ({e})") from None
+            return
+        if kind == "csv":
+            yield from self._csv_batches(path, comp, rel, columns)
+            return
+        yield from self._jsonl_batches(path, comp, rel, columns)
+
+    def _csv_batches(self, path: Path, comp: str | None, rel: str, columns: list[str] | None) -> Iterator[Batch]:
+        delim = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
+        try:
+            reader = pacsv.open_csv(
+                pa.input_stream(str(path), compression=comp),
+                read_options=pacsv.ReadOptions(block_size=_CHUNK),
+                parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(include_columns=columns),
+            )
+            row = 0
+            for rb in reader:
+                yield Batch(pa.Table.from_batches([rb]), rel, row)
+                row += rb.num_rows
+        except pa.ArrowInvalid as e:
+            msg = str(e).replace("\n", " ")
+            if "Empty CSV file" in msg:
+                return
+            raise ValueError(f"{path}: malformed CSV ({msg})") from None
+
+    def _jsonl_batches(self, path: Path, comp: str | None, rel: str, columns: list[str] | None) -> Iterator[Batch]:
+        schema: pa.Schema | None = None
+        row = 0
+        line_no = 1
+        for block in _line_blocks(path, comp):
+            n_lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+            try:
+                opts = pajson.ParseOptions(
+                    explicit_schema=schema,
+                    unexpected_field_behavior="ignore" if schema is not None else "infer",
+                )
+                table = pajson.read_json(io.BytesIO(block), parse_options=opts)
+            except pa.ArrowInvalid as e:
+                raise ValueError(_json_error(path, block, line_no, schema, str(e))) from None
+            if schema is None:
+                names = columns if columns is not None else table.column_names
+                missing = [c for c in names if c not in table.column_names]
+                if missing:
+                    raise ValueError(
+                        f"column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} not found "
+                        f"in {path}; columns that exist: {', '.join(table.column_names)}"
+                    )
+                schema = pa.schema([table.schema.field(c) for c in names])
+                table = table.select(names)
+            elif columns is not None:
+                table = table.select([c for c in columns])
+            yield Batch(table, rel, row)
+            row += table.num_rows
+            line_no += n_lines
+
+
+def _json_error(path: Path, block: bytes, first_line: int, schema: pa.Schema | None, arrow_msg: str) -> str:
+    for i, raw in enumerate(block.split(b"\n")):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as e:
+            return f"{path}, line {first_line + i}: malformed JSON ({e.msg} at column {e.colno})"
+        if not isinstance(obj, dict):
+            return f"{path}, line {first_line + i}: expected a JSON object, got {type(obj).__name__}"
+        if schema is not None:
+            for fld in schema:
+                v = obj.get(fld.name)
+                if v is None:
+                    continue
+                if not _fits(v, fld.type):
+                    return (f"{path}, line {first_line + i}: column {fld.name!r} has {type(v).__name__} "
+                            f"value {str(v)[:40]!r}, but earlier lines hold {fld.type}")
+    return f"{path}, near line {first_line}: cannot parse JSON ({arrow_msg.splitlines()[0]})"
+
+
+def _fits(v: Any, t: pa.DataType) -> bool:
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return isinstance(v, str)
+    if pa.types.is_integer(t):
+        return isinstance(v, int) and not isinstance(v, bool)
+    if pa.types.is_floating(t):
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+    if pa.types.is_boolean(t):
+        return isinstance(v, bool)
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return isinstance(v, list)
+    return True
+
+
+def _line_blocks(path: Path, comp: str | None) -> Iterator[bytes]:
+    """Blocks of whole lines, about ``_CHUNK`` bytes each."""
+    with pa.input_stream(str(path), compression=comp) as stream:
+        rest = b""
+        while True:
+            chunk = stream.read(_CHUNK)
+            if not chunk:
+                break
+            data = rest + chunk
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                rest = data
+                continue
+            block, rest = data[: cut + 1], data[cut + 1 :]
+            if block.strip():
+                yield block
+        if rest.strip():
+            yield rest
+
+
+def _schema_of(path: Path) -> pa.Schema:
+    kind, comp = _format_of(path)
+    if kind == "parquet":
+        try:
+            return pq.read_schema(path)
+        except (pa.ArrowInvalid, OSError) as e:
+            raise ValueError(f"{path}: not a readable Parquet file ({e})") from None
+    src = Source([path], path)
+    for batch in src._file_batches(path, None, 1024):
+        return batch.table.schema
+    raise ValueError(f"{path} is empty: no rows to read")
+
+
+def _expand(path: Path | str) -> tuple[list[Path], Path | None]:
+    s = str(path)
+    if any(ch in s for ch in "*?["):
+        files = sorted(Path(p) for p in globlib.glob(s, recursive=True) if Path(p).is_file())
+        root = Path(os.path.commonpath([str(f.parent) for f in files])) if files else None
+        return [f for f in files if _is_data(f)], root
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(f for f in p.rglob("*") if f.is_file() and _is_data(f) and not _hidden(f, p))
+        return files, p
+    if p.is_file():
+        _format_of(p)
+        return [p], p
+    raise FileNotFoundError(f"input {p} does not exist")
+
+
+def _hidden(f: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in f.relative_to(root).parts)
+
+
+def _is_data(f: Path) -> bool:
+    try:
+        _format_of(f)
+        return True
+    except ValueError:
+        return False
+
+
+def open_source(data: Any, *, name: str | None = None) -> Source:
+    """Open a path, folder, glob, pyarrow Table, pandas DataFrame or HF ``datasets.Dataset``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> src = open_source(pa.table({"text": ["a", "b"]}))
+    >>> src.column_names
+    ['text']
+    """
+    if isinstance(data, Source):
+        return data
+    if isinstance(data, pa.Table):
+        return Source(table=data, name=name or "the table")
+    if isinstance(data, pa.RecordBatch):
+        return Source(table=pa.Table.from_batches([data]), name=name or "the record batch")
+    mod = type(data).__module__
+    if mod.startswith("pandas"):
+        return Source(table=pa.Table.from_pandas(data, preserve_index=False), name=name or "the DataFrame")
+    if mod.startswith("datasets"):
+        table = getattr(getattr(data, "data", None), "table", None)
+        if table is None:
+            raise TypeError("cannot read this datasets object; pass a datasets.Dataset (not a DatasetDict)")
+        if getattr(data, "_indices", None) is not None:
+            table = data.flatten_indices().data.table
+        return Source(table=table, name=name or "the Dataset")
+    if not isinstance(data, (str, os.PathLike)):
+        raise TypeError(
+            f"cannot read {type(data).__name__}: pass a path, folder, glob, pyarrow Table, "
+            "pandas DataFrame or datasets.Dataset"
+        )
+    files, root = _expand(data)
+    if not files:
+        raise ValueError(f"no data files ({', '.join(SUFFIXES)}) found under {data}")
+    for f in files:
+        if not os.access(f, os.R_OK):
+            raise PermissionError(f"cannot read {f}: permission denied")
+    return Source(files, root, name=name or str(data))

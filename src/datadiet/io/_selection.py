@@ -1,0 +1,223 @@
+"""The selection: one row per input example, kept or dropped with a reason."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from datadiet.io._atomic import atomic_path, check_output_path
+
+__all__ = ["Selection", "manifest_path", "REASONS"]
+
+#: Reason codes used across datadiet (methods may add their own short codes).
+REASONS = (
+    "not_sampled",
+    "over_quota",
+    "below_threshold",
+    "over_budget",
+    "duplicate",
+    "contaminated",
+)
+
+
+def manifest_path(path: str | os.PathLike[str]) -> Path:
+    """The manifest that sits beside a selection file: ``sel.parquet`` -> ``sel.manifest.json``."""
+    p = Path(path)
+    return p.with_name(p.name[: -len(p.suffix)] if p.suffix else p.name).with_suffix(".manifest.json")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return repr(value)
+
+
+@dataclass
+class Selection:
+    """Which examples are kept, how often and with what weight, and why the rest were dropped.
+
+    Arrays are aligned with the input rows. ``reason`` is an integer code into
+    ``reason_names`` (``-1`` for kept rows).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = Selection.from_indices(ids=np.arange(5), indices=[0, 3], method="manual")
+    >>> s.counts()
+    {'kept': 2, 'not_sampled': 3}
+    """
+
+    ids: pa.Array
+    kept: np.ndarray
+    weight: np.ndarray
+    repeats: np.ndarray
+    reason: np.ndarray
+    reason_names: list[str]
+    extra: dict[str, np.ndarray | pa.Array] = field(default_factory=dict)
+    method: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    seed: int | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_indices(
+        cls,
+        ids: object,
+        indices: object,
+        *,
+        repeats: object | None = None,
+        weights: object | None = None,
+        drop_reason: str | np.ndarray = "not_sampled",
+        reason_names: list[str] | None = None,
+        **meta: Any,
+    ) -> Selection:
+        """Build a selection from kept positions (and optional per-kept repeats / weights).
+
+        ``drop_reason`` is one code for every dropped row, or an integer array of
+        codes into ``reason_names`` aligned with the input.
+        """
+        id_arr = ids if isinstance(ids, (pa.Array, pa.ChunkedArray)) else pa.array(np.asarray(ids))
+        if isinstance(id_arr, pa.ChunkedArray):
+            id_arr = id_arr.combine_chunks()
+        n = len(id_arr)
+        idx = np.asarray(indices, dtype=np.int64)
+        kept = np.zeros(n, dtype=bool)
+        kept[idx] = True
+        rep = np.zeros(n, dtype=np.int64)
+        rep[idx] = 1 if repeats is None else np.asarray(repeats, dtype=np.int64)
+        w = np.zeros(n, dtype=np.float64)
+        w[idx] = 1.0 if weights is None else np.asarray(weights, dtype=np.float64)
+        if isinstance(drop_reason, str):
+            names = [drop_reason]
+            reason = np.where(kept, -1, 0).astype(np.int8)
+        else:
+            names = list(reason_names or [])
+            reason = np.where(kept, -1, np.asarray(drop_reason)).astype(np.int8)
+        return cls(id_arr, kept, w, rep, reason, names, **meta)
+
+    def __len__(self) -> int:
+        return len(self.kept)
+
+    @property
+    def n_kept(self) -> int:
+        return int(self.kept.sum())
+
+    @property
+    def indices(self) -> np.ndarray:
+        """Positions of the kept rows, in input order."""
+        return np.flatnonzero(self.kept)
+
+    def counts(self) -> dict[str, int]:
+        """Rows kept and dropped per reason."""
+        out = {"kept": self.n_kept}
+        codes, cnt = np.unique(self.reason[~self.kept], return_counts=True)
+        for c, k in zip(codes, cnt):
+            out[self.reason_names[int(c)]] = int(k)
+        return out
+
+    def reasons(self) -> pa.Array:
+        """Reason per row as strings (null when kept)."""
+        names = pa.array(self.reason_names, type=pa.string())
+        codes = pa.array(self.reason.astype(np.int32), mask=self.kept)
+        return pa.DictionaryArray.from_arrays(codes, names).dictionary_decode()
+
+    def to_table(self) -> pa.Table:
+        """One row per input example: ``id, kept, weight, repeats, reason`` and method columns."""
+        cols: dict[str, Any] = {
+            "id": self.ids,
+            "kept": pa.array(self.kept),
+            "weight": pa.array(self.weight),
+            "repeats": pa.array(self.repeats),
+            "reason": self.reasons(),
+        }
+        for name, col in self.extra.items():
+            cols[name] = col if isinstance(col, (pa.Array, pa.ChunkedArray)) else pa.array(col)
+        return pa.table(cols)
+
+    def manifest(self) -> dict[str, Any]:
+        """The JSON manifest: method, parameters, seed, version, counts and metrics."""
+        from datadiet import __version__
+
+        return _jsonable(
+            {
+                "method": self.method,
+                "params": self.params,
+                "seed": self.seed,
+                "datadiet_version": __version__,
+                "n_input": len(self),
+                "n_kept": self.n_kept,
+                "total_repeats": int(self.repeats.sum()),
+                "total_weight": float(self.weight.sum()),
+                "counts": self.counts(),
+                "metrics": self.metrics,
+                **self.info,
+            }
+        )
+
+    def write(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write ``path`` (Parquet) and its manifest atomically; return the manifest path."""
+        dest = check_output_path(path, overwrite)
+        mpath = manifest_path(dest)
+        check_output_path(mpath, overwrite)
+        with atomic_path(dest) as tmp, atomic_path(mpath) as mtmp:
+            pq.write_table(self.to_table(), tmp)
+            mtmp.write_text(json.dumps(self.manifest(), indent=2) + "\n")
+        return mpath
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> Selection:
+        """Read a selection written by :meth:`write` (the manifest is optional)."""
+        p = Path(path)
+        if not p.exists():
+            raise FileNotFoundError(f"selection {p} does not exist")
+        try:
+            table = pq.read_table(p)
+        except (pa.ArrowInvalid, OSError) as e:
+            raise ValueError(f"{p} is not a readable Parquet selection: {e}") from None
+        missing = {"id", "kept", "weight", "repeats", "reason"} - set(table.column_names)
+        if missing:
+            raise ValueError(
+                f"{p} is not a datadiet selection: columns {sorted(missing)} are missing "
+                f"(it has {table.column_names})"
+            )
+        reason = table.column("reason").combine_chunks().dictionary_encode()
+        names = [str(x) for x in reason.dictionary.to_pylist()]
+        codes = reason.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int8)
+        mpath = manifest_path(p)
+        manifest = json.loads(mpath.read_text()) if mpath.exists() else {}
+        base = {"id", "kept", "weight", "repeats", "reason"}
+        known = {"method", "params", "seed", "metrics", "datadiet_version", "n_input", "n_kept",
+                 "total_repeats", "total_weight", "counts"}
+        return cls(
+            ids=table.column("id").combine_chunks(),
+            kept=table.column("kept").to_numpy(),
+            weight=table.column("weight").to_numpy(),
+            repeats=table.column("repeats").to_numpy(),
+            reason=codes,
+            reason_names=names,
+            extra={c: table.column(c).combine_chunks() for c in table.column_names if c not in base},
+            method=manifest.get("method", ""),
+            params=manifest.get("params", {}),
+            seed=manifest.get("seed"),
+            metrics=manifest.get("metrics", {}),
+            info={k: v for k, v in manifest.items() if k not in known},
+        )

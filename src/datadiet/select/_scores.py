@@ -1,0 +1,62 @@
+"""Combine several score columns into one, with user weights."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from scipy.stats import rankdata
+
+from datadiet.select._base import check_choice
+
+__all__ = ["combine_scores"]
+
+_NORMALIZE = ("auto", "none", "rank", "zscore", "minmax")
+
+
+def combine_scores(scores: Mapping[str, np.ndarray], weights: Mapping[str, float] | None = None,
+                   normalize: str = "auto") -> np.ndarray:
+    """Weighted sum of score columns after normalisation.
+
+    Parameters
+    ----------
+    scores : dict of name -> array
+    weights : dict of name -> float, optional
+        Weight of each column (default 1 each). Negative weights prefer low values.
+    normalize : {"auto", "none", "rank", "zscore", "minmax"}
+        ``rank`` maps each column to its percentile in [0, 1] (robust to scale and
+        outliers); ``auto`` is ``none`` for one column with unit weight and
+        ``rank`` otherwise.
+
+    Examples
+    --------
+    >>> combine_scores({"a": np.array([1.0, 2.0, 3.0])}).tolist()
+    [1.0, 2.0, 3.0]
+    >>> combine_scores({"a": np.array([1.0, 2, 3]), "b": np.array([30.0, 20, 10])}).tolist()
+    [1.0, 1.0, 1.0]
+    """
+    check_choice("normalize", normalize, _NORMALIZE)
+    if not scores:
+        raise ValueError("no score column given: name one with --score")
+    weights = dict(weights or {})
+    unknown = set(weights) - set(scores)
+    if unknown:
+        raise ValueError(f"weights name score columns {sorted(unknown)} that are not given; scores: {sorted(scores)}")
+    if normalize == "auto":
+        single = len(scores) == 1 and float(weights.get(next(iter(scores)), 1.0)) == 1.0
+        normalize = "none" if single else "rank"
+    total = None
+    for name, s in scores.items():
+        s = np.asarray(s, dtype=np.float64)
+        if normalize == "rank":
+            s = (rankdata(s, method="average") - 1) / max(len(s) - 1, 1)
+        elif normalize == "zscore":
+            sd = s.std()
+            s = (s - s.mean()) / (sd if sd > 0 else 1.0)
+        elif normalize == "minmax":
+            span = s.max() - s.min()
+            s = (s - s.min()) / (span if span > 0 else 1.0)
+        s = s * float(weights.get(name, 1.0))
+        total = s if total is None else total + s
+    assert total is not None
+    return total

@@ -1,0 +1,152 @@
+"""The signal table: everything known about the examples, keyed by id."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["Signals", "Columns"]
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which input column plays which role (all optional)."""
+
+    id: str | None = None
+    text: str | None = None
+    label: str | None = None
+    group: str | None = None
+    scores: tuple[str, ...] = ()
+    vectors: str | None = None
+    tokens: str | None = None
+
+    def needed(self) -> list[str]:
+        cols = [self.id, self.text, self.label, self.group, *self.scores, self.vectors, self.tokens]
+        return list(dict.fromkeys(c for c in cols if c))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items() if v}
+
+
+@dataclass
+class Signals:
+    """Columns of per-example signals aligned with ``ids``.
+
+    Parameters
+    ----------
+    ids : pyarrow.Array
+        Stable ids (int64 or string).
+    tokens : ndarray of int64, optional
+        Token count per example.
+    groups : ndarray of int32, optional
+        Group code per example, indexing ``group_names``.
+    group_names : list of str
+    scores : dict of str -> ndarray of float64
+    vectors : ndarray of shape (n, d), optional
+    text : pyarrow.Array, optional
+
+    Examples
+    --------
+    >>> s = Signals.from_arrays(groups=["a", "b", "a"])
+    >>> s.group_names, s.groups.tolist()
+    (['a', 'b'], [0, 1, 0])
+    """
+
+    ids: pa.Array
+    tokens: np.ndarray | None = None
+    groups: np.ndarray | None = None
+    group_names: list[str] = field(default_factory=list)
+    scores: dict[str, np.ndarray] = field(default_factory=dict)
+    vectors: np.ndarray | None = None
+    text: pa.Array | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        ids: Any = None,
+        *,
+        tokens: Any = None,
+        groups: Any = None,
+        scores: Mapping[str, Any] | Any = None,
+        vectors: Any = None,
+        text: Any = None,
+        **extra: Any,
+    ) -> Signals:
+        """Build signals from plain arrays; ids default to row numbers."""
+        lengths = {
+            k: len(v)
+            for k, v in {"ids": ids, "tokens": tokens, "groups": groups, "vectors": vectors, "text": text}.items()
+            if v is not None
+        }
+        if isinstance(scores, Mapping):
+            lengths.update({f"scores[{k}]": len(v) for k, v in scores.items()})
+        elif scores is not None:
+            lengths["scores"] = len(scores)
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"signals must have one value per example; lengths differ: {lengths}")
+        n = next(iter(lengths.values()), 0)
+        if ids is None:
+            id_arr = pa.array(np.arange(n, dtype=np.int64))
+        elif isinstance(ids, (pa.Array, pa.ChunkedArray)):
+            id_arr = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+        else:
+            a = np.asarray(ids)
+            id_arr = pa.array(a.astype(np.int64) if a.dtype.kind in "iu" else [str(x) for x in a])
+        group_codes, names = (None, [])
+        if groups is not None:
+            group_codes, names = encode_groups(groups)
+        if scores is not None and not isinstance(scores, Mapping):
+            scores = {"score": scores}
+        score_arrays = {k: _float_array(v, f"score {k!r}") for k, v in (scores or {}).items()}
+        tok = None if tokens is None else _token_array(tokens)
+        vec = None if vectors is None else np.ascontiguousarray(vectors, dtype=np.float32)
+        if vec is not None and vec.ndim != 2:
+            raise ValueError(f"vectors must be a 2-D array (n, d), got shape {vec.shape}")
+        txt = None if text is None else (text if isinstance(text, pa.Array) else pa.array(list(text), pa.string()))
+        return cls(id_arr, tok, group_codes, names, score_arrays, vec, txt, dict(extra))
+
+
+def encode_groups(groups: Any) -> tuple[np.ndarray, list[str]]:
+    """Integer codes and names (sorted) for a group column."""
+    if isinstance(groups, (pa.Array, pa.ChunkedArray)):
+        if groups.null_count:
+            raise ValueError(f"the group column has {groups.null_count} empty (null) values; fill them first")
+        arr_pa = groups.combine_chunks() if isinstance(groups, pa.ChunkedArray) else groups
+        enc = pc.dictionary_encode(arr_pa.cast(pa.string()))
+        raw_names = np.asarray([str(x) for x in enc.dictionary.to_pylist()])
+        order = np.argsort(raw_names, kind="stable")
+        remap = np.empty(len(order), dtype=np.int32)
+        remap[order] = np.arange(len(order), dtype=np.int32)
+        codes = remap[enc.indices.to_numpy(zero_copy_only=False)]
+        return codes, [str(x) for x in raw_names[order]]
+    arr = np.asarray(groups)
+    if arr.dtype == object:
+        arr = arr.astype(str)
+    names, codes = np.unique(arr, return_inverse=True)
+    return codes.astype(np.int32), [str(x) for x in names]
+
+
+def _float_array(v: Any, what: str) -> np.ndarray:
+    try:
+        a = np.asarray(v, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must hold numbers") from None
+    if np.isnan(a).any():
+        raise ValueError(f"{what} has {int(np.isnan(a).sum())} missing (NaN) values; fill or drop them first")
+    return a
+
+
+def _token_array(v: Any) -> np.ndarray:
+    a = np.asarray(v)
+    if a.dtype.kind not in "iuf" or (a < 0).any():
+        raise ValueError("token counts must be non-negative numbers")
+    return a.astype(np.int64)

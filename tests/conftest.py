@@ -1,0 +1,28 @@
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def bbc():
+    from datadiet._testing import bbc_news
+
+    return bbc_news()
+
+
+@pytest.fixture(scope="session")
+def rt():
+    from datadiet._testing import rotten_tomatoes
+
+    return rotten_tomatoes()
+
+
+@pytest.fixture
+def bbc_jsonl(bbc, tmp_path):
+    from datadiet._testing import write_jsonl
+
+    return write_jsonl(bbc, tmp_path / "bbc.jsonl")
