@@ -1,0 +1,1 @@
+"""Benchmarks against peer tools and quality benchmarks on real data (not tests)."""

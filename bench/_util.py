@@ -1,0 +1,51 @@
+"""Shared benchmark helpers: timing, peak memory of a child process, Markdown output."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).parent / "out"
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    res = fn()
+    return time.perf_counter() - t0, res
+
+
+def run_isolated(code: str, timeout: float = 3600) -> dict[str, Any]:
+    """Run ``code`` in a fresh Python process; it must print one JSON object last.
+
+    Returns that object plus ``peak_rss_mb`` (the child's maximum resident set size),
+    so each measured tool gets its own clean memory figure.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
+                          cwd=Path(__file__).parent.parent, env={**os.environ, "PYTHONHASHSEED": "0"})
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark child failed:\n{proc.stderr[-4000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    res.setdefault("peak_rss_mb", max(after, before) / 1024)
+    return res
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write_markdown(name: str, text: str) -> Path:
+    OUT.mkdir(exist_ok=True)
+    p = OUT / f"{name}.md"
+    p.write_text(text)
+    print(text)
+    return p
