@@ -27,14 +27,17 @@ def run_isolated(code: str, timeout: float = 3600) -> dict[str, Any]:
     Returns that object plus ``peak_rss_mb`` (the child's maximum resident set size),
     so each measured tool gets its own clean memory figure.
     """
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
-                          cwd=Path(__file__).parent.parent, env={**os.environ, "PYTHONHASHSEED": "0"})
+    prelude = ("import atexit, json as _j, resource as _r\n"
+               "atexit.register(lambda: print(_j.dumps({'peak_rss_mb': "
+               "_r.getrusage(_r.RUSAGE_SELF).ru_maxrss / 1024})))\n")
+    proc = subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True,
+                          timeout=timeout, cwd=Path(__file__).parent.parent,
+                          env={**os.environ, "PYTHONHASHSEED": "0"})
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark child failed:\n{proc.stderr[-4000:]}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    res = json.loads(proc.stdout.strip().splitlines()[-1])
-    res.setdefault("peak_rss_mb", max(after, before) / 1024)
+    lines = proc.stdout.strip().splitlines()
+    res = json.loads(lines[-2])
+    res.update(json.loads(lines[-1]))
     return res
 
 
