@@ -1,0 +1,217 @@
+"""k-means with faiss: a sampled fit, then a batched assignment of every row.
+
+The fit runs on at most ``max_train`` rows (default ``128 * k``), chosen by an
+id-keyed hash when ``ids`` are given (the same rows whatever the order or
+sharding) and by a seeded generator otherwise. Every row is then assigned to its
+nearest centroid in batches, so an input memory-mapped from disk (``.npy``) is
+never copied whole into memory.
+"""
+
+from __future__ import annotations
+
+import mmap
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["KMeansResult", "kmeans", "assign", "as_float32", "release_pages", "row_hashes"]
+
+#: Rows per centroid used to fit when ``max_train`` is not given.
+POINTS_PER_CENTROID = 128
+
+
+@dataclass
+class KMeansResult:
+    """Centroids, the cluster of every row and the row's distance to it.
+
+    ``distances`` are Euclidean distances, or ``1 - cosine`` when the clustering
+    is spherical.
+    """
+
+    centroids: np.ndarray
+    labels: np.ndarray
+    distances: np.ndarray
+    spherical: bool = False
+    inertia: float = 0.0
+
+    @property
+    def k(self) -> int:
+        return int(self.centroids.shape[0])
+
+    def sizes(self) -> np.ndarray:
+        """Number of rows in each cluster."""
+        return np.bincount(self.labels, minlength=self.k)
+
+
+def _check_vectors(vectors: Any, what: str = "vectors") -> np.ndarray:
+    if not hasattr(vectors, "shape") or not hasattr(vectors, "dtype"):
+        vectors = np.asarray(vectors)
+    if vectors.ndim != 2:
+        raise ValueError(f"{what} must be a 2-D array (n, d), got shape {tuple(vectors.shape)}")
+    if vectors.dtype.kind not in "fiu":
+        raise TypeError(f"{what} must hold numbers, found dtype {vectors.dtype}")
+    return vectors
+
+
+def as_float32(block: np.ndarray, normalize: bool = False) -> np.ndarray:
+    """A C-contiguous float32 copy of ``block``, optionally with unit rows (zero rows stay zero)."""
+    x = np.array(block, dtype=np.float32, order="C", copy=True)
+    if not np.isfinite(x).all():
+        raise ValueError("vectors contain NaN or infinite values; clean them before clustering")
+    if normalize:
+        norms = np.linalg.norm(x, axis=1, keepdims=True)
+        np.divide(x, norms, out=x, where=norms > 0)
+    return x
+
+
+def release_pages(array: Any) -> None:
+    """Drop the resident pages of a memory-mapped array (keeps peak memory bounded)."""
+    mm = getattr(array, "_mmap", None)
+    if mm is None:
+        base = getattr(array, "base", None)
+        mm = base if isinstance(base, mmap.mmap) else getattr(base, "_mmap", None)
+    if isinstance(mm, mmap.mmap) and hasattr(mm, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+        try:
+            mm.madvise(mmap.MADV_DONTNEED)
+        except (OSError, ValueError):
+            pass
+
+
+def row_hashes(x: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each float32 row's exact bytes (equal rows, equal hashes)."""
+    bits = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    mult = np.random.default_rng(0x5EED).integers(1, 2**63, size=bits.shape[1], dtype=np.uint64) | np.uint64(1)
+    return (bits * mult).sum(axis=1, dtype=np.uint64)
+
+
+def take_rows(vectors: Any, rows: np.ndarray) -> np.ndarray:
+    """``vectors[rows]`` read in ascending row order (memory-map friendly), returned in ``rows`` order."""
+    order = np.argsort(rows, kind="stable")
+    block = np.asarray(vectors[rows[order]])
+    out = np.empty_like(block)
+    out[order] = block
+    return out
+
+
+def _sample_rows(n: int, m: int, seed: int, ids: Any) -> np.ndarray:
+    if ids is not None:
+        from datadiet.io._hashing import uniform_keys
+
+        keys = uniform_keys(ids, seed)
+        if len(keys) != n:
+            raise ValueError(f"ids has {len(keys)} values but vectors has {n} rows")
+        part = np.argpartition(keys, m - 1)[:m] if m < n else np.arange(n)
+        return part[np.argsort(keys[part], kind="stable")]  # ordered by key: order-free fit
+    if m >= n:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n, size=m, replace=False))
+
+
+def assign(vectors: Any, centroids: np.ndarray, *, spherical: bool = False,
+           batch_size: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest centroid of every row, in batches: ``(labels int64, distances float32)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lab, dist = assign(np.array([[0.0, 0], [9, 9]]), np.array([[10.0, 10], [0, 1]]))
+    >>> lab.tolist(), [round(float(v), 2) for v in dist]
+    ([1, 0], [1.0, 1.41])
+    """
+    import faiss
+
+    vectors = _check_vectors(vectors)
+    c = as_float32(centroids, normalize=spherical)
+    index = faiss.IndexFlatIP(c.shape[1]) if spherical else faiss.IndexFlatL2(c.shape[1])
+    index.add(c)
+    n = vectors.shape[0]
+    labels = np.empty(n, dtype=np.int64)
+    dist = np.empty(n, dtype=np.float32)
+    for start in range(0, n, batch_size):
+        x = as_float32(vectors[start:start + batch_size], normalize=spherical)
+        d, i = index.search(x, 1)
+        labels[start:start + len(x)] = i[:, 0]
+        dist[start:start + len(x)] = (1.0 - d[:, 0]) if spherical else np.sqrt(np.maximum(d[:, 0], 0))
+        release_pages(vectors)
+    if spherical:
+        np.clip(dist, 0.0, 2.0, out=dist)
+    return labels, dist
+
+
+def kmeans(vectors: Any, k: int, *, spherical: bool = False, seed: int = 0, niter: int = 20,
+           max_train: int | None = None, ids: Any = None, batch_size: int = 65536) -> KMeansResult:
+    """Cluster ``vectors`` into ``k`` groups with faiss.
+
+    Parameters
+    ----------
+    vectors : array-like of shape (n, d)
+        May be a memory-mapped array; it is read in batches of ``batch_size`` rows.
+    k : int
+        Number of clusters, ``1 <= k <= n``.
+    spherical : bool, default False
+        Cosine k-means: rows and centroids are L2-normalised and distances are ``1 - cos``.
+    seed : int, default 0
+        Seeds the training sample (when ``ids`` is not given) and faiss's initialisation.
+    niter : int, default 20
+        Lloyd iterations.
+    max_train : int, optional
+        Rows used to fit the centroids (default ``128 * k``, at most ``n``).
+    ids : array-like, optional
+        Row ids; when given, the training sample is the ``max_train`` rows with the
+        smallest ``(seed, id)`` hash, so it does not depend on row order.
+    batch_size : int, default 65536
+        Rows per assignment batch.
+
+    Returns
+    -------
+    KMeansResult
+        ``centroids`` (k, d) float32, ``labels`` (n,) int64, ``distances`` (n,) float32.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.r_[np.zeros((5, 2)), np.ones((5, 2)) * 10].astype("float32")
+    >>> res = kmeans(x, 2, seed=0)
+    >>> sorted(res.sizes().tolist())
+    [5, 5]
+    """
+    import faiss
+
+    vectors = _check_vectors(vectors)
+    n, d = vectors.shape
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k must be an integer number of clusters; got {k!r}")
+    if n == 0:
+        raise ValueError("vectors has no rows: nothing to cluster")
+    if not 1 <= k <= n:
+        raise ValueError(f"k must be between 1 and the number of rows ({n}); got {k}")
+    if isinstance(niter, bool) or not isinstance(niter, (int, np.integer)) or niter < 1:
+        raise ValueError(f"niter must be a positive integer; got {niter!r}")
+    if max_train is None:
+        max_train = POINTS_PER_CENTROID * int(k)
+    if isinstance(max_train, bool) or not isinstance(max_train, (int, np.integer)) or max_train < k:
+        raise ValueError(f"max_train must be an integer >= k ({k}); got {max_train!r}")
+    if d == 0:
+        raise ValueError("vectors have 0 dimensions")
+    rows = _sample_rows(n, min(int(max_train), n), int(seed), ids)
+    train = as_float32(take_rows(vectors, rows), normalize=spherical)
+    release_pages(vectors)
+    # exact duplicates make faiss seed two centroids on one point; fit on distinct rows
+    _, first = np.unique(row_hashes(train), return_index=True)
+    if len(first) < len(train):
+        train = train[np.sort(first)]  # keeps the first of each, in sample order
+    if len(train) < k:
+        raise ValueError(f"k={k} is more than the {len(train)} distinct vectors available to fit; "
+                         "lower k or pass max_train=None")
+    km = faiss.Kmeans(d, int(k), niter=int(niter), seed=int(seed) % (2**31), spherical=spherical,
+                      max_points_per_centroid=max(1, -(-len(train) // int(k))),
+                      min_points_per_centroid=1, verbose=False)
+    km.cp.init_method = faiss.ClusteringInitMethod_AFK_MC2
+    km.train(train)
+    centroids = np.ascontiguousarray(km.centroids, dtype=np.float32).reshape(int(k), d)
+    del train
+    labels, dist = assign(vectors, centroids, spherical=spherical, batch_size=batch_size)
+    inertia = float(np.square(dist.astype(np.float64)).sum()) if not spherical else float(dist.sum())
+    return KMeansResult(centroids, labels, dist, spherical, inertia)
