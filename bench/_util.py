@@ -27,9 +27,11 @@ def run_isolated(code: str, timeout: float = 3600) -> dict[str, Any]:
     Returns that object plus ``peak_rss_mb`` (the child's maximum resident set size),
     so each measured tool gets its own clean memory figure.
     """
-    prelude = ("import atexit, json as _j, resource as _r\n"
-               "atexit.register(lambda: print(_j.dumps({'peak_rss_mb': "
-               "_r.getrusage(_r.RUSAGE_SELF).ru_maxrss / 1024})))\n")
+    # VmHWM is the peak of this process image; ru_maxrss would include the parent's peak
+    # (Linux carries it across fork + exec).
+    prelude = ("import atexit, json as _j\n"
+               "from bench._util import peak_rss_mb as _peak\n"
+               "atexit.register(lambda: print(_j.dumps({'peak_rss_mb': _peak()})))\n")
     proc = subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True,
                           timeout=timeout, cwd=Path(__file__).parent.parent,
                           env={**os.environ, "PYTHONHASHSEED": "0"})
@@ -42,7 +44,13 @@ def run_isolated(code: str, timeout: float = 3600) -> dict[str, Any]:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MB."""
+    """Peak resident set size of this process so far, in MB (VmHWM from /proc; ru_maxrss elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
