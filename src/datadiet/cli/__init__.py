@@ -15,6 +15,7 @@ COMMANDS = [
     ("datadiet.cli._info", "info"),
     ("datadiet.cli._select", "make_select_command"),
     ("datadiet.cli._apply", "apply"),
+    ("datadiet.cli._report", "report"),
     ("datadiet.cli._demo", "demo"),
 ]
 
