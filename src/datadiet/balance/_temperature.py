@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from datadiet.balance._allocate import round_preserving_sum, temperature_proportions, water_fill
-from datadiet.io._hashing import uniform_keys
+from datadiet.io._hashing import hash_ids
 from datadiet.select._base import BaseSelector, Picked, Target, check_choice, check_number
 from datadiet.signals._table import Signals
 
@@ -160,13 +160,9 @@ class GroupBalanceSelector(BaseSelector):
             raise ValueError(f"the groups can give at most {int(share.sum())} of the budget {int(total)} "
                              f"in mode {self.mode!r} with these caps; lower the budget, raise the caps "
                              "or pass --allow-all")
-        keys = uniform_keys(sig.ids, seed)
-        order = np.lexsort((keys, codes))  # by group, then key
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        rank = np.empty(len(codes), dtype=np.int64)
-        rank[order] = np.arange(len(codes)) - np.repeat(starts, sizes)
-
+        h = hash_ids(sig.ids, seed)
         if use_tokens:
+            order = np.lexsort((h, codes))
             chosen = self._token_prefix(sig.tokens, codes, order, share)  # type: ignore[arg-type]
             reps = np.ones(len(chosen), dtype=np.int64)
             weights = None
@@ -174,13 +170,13 @@ class GroupBalanceSelector(BaseSelector):
             q = round_preserving_sum(share, upper)
             if self.mode == "upweight":
                 k = np.minimum(q, sizes)
-                chosen = np.flatnonzero(rank < k[codes])
+                chosen = np.flatnonzero(_smallest_per_group(h, codes, k))
                 reps = np.ones(len(chosen), dtype=np.int64)
                 w_g = np.divide(share, k, out=np.zeros(G), where=k > 0)
                 weights = w_g[codes[chosen]]
             else:
                 base, rem = np.divmod(q, np.maximum(sizes, 1))
-                r = base[codes] + (rank < rem[codes])
+                r = base[codes] + _smallest_per_group(h, codes, rem)
                 chosen = np.flatnonzero(r > 0)
                 reps = r[chosen].astype(np.int64)
                 weights = None
@@ -215,3 +211,21 @@ class GroupBalanceSelector(BaseSelector):
         prefix = np.cumsum(tokens[glob])
         cut = int(np.searchsorted(prefix, share.sum(), side="right"))
         return np.sort(glob[:cut])
+
+
+def _smallest_per_group(h: np.ndarray, codes: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Mask of the ``k[g]`` rows with the smallest hash in each group ``g`` (linear time, no full sort)."""
+    G = len(k)
+    sizes = np.bincount(codes, minlength=G)
+    thr = np.zeros(G, dtype=np.uint64)
+    full = k >= sizes
+    thr[full] = np.iinfo(np.uint64).max
+    partial = np.flatnonzero((k > 0) & ~full)
+    if partial.size:
+        order = np.argsort(codes.astype(np.uint16) if G <= 65536 else codes, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        hs = h[order]
+        for g in partial:
+            seg = hs[starts[g] : starts[g + 1]]
+            thr[g] = np.partition(seg, k[g] - 1)[k[g] - 1]
+    return (h <= thr[codes]) & (k[codes] > 0)

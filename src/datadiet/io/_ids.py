@@ -48,6 +48,8 @@ def batch_ids(table: pa.Table, id_column: str | None, file: str | None, row_star
 
 def check_unique(ids: pa.Array, id_column: str | None) -> None:
     """Raise if ids repeat, naming an example."""
+    if len(pc.unique(ids)) == len(ids):  # hash table in Arrow: one pass, no sort
+        return
     h = hash_ids(ids, 0)
     order = np.argsort(h, kind="stable")
     hs = h[order]

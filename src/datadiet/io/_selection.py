@@ -135,10 +135,10 @@ class Selection:
         return out
 
     def reasons(self) -> pa.Array:
-        """Reason per row as strings (null when kept)."""
+        """Reason per row as dictionary-encoded strings (null when kept)."""
         names = pa.array(self.reason_names, type=pa.string())
         codes = pa.array(self.reason.astype(np.int32), mask=self.kept)
-        return pa.DictionaryArray.from_arrays(codes, names).dictionary_decode()
+        return pa.DictionaryArray.from_arrays(codes, names)
 
     def to_table(self) -> pa.Table:
         """One row per input example: ``id, kept, weight, repeats, reason`` and method columns."""
@@ -199,7 +199,9 @@ class Selection:
                 f"{p} is not a datadiet selection: columns {sorted(missing)} are missing "
                 f"(it has {table.column_names})"
             )
-        reason = table.column("reason").combine_chunks().dictionary_encode()
+        reason = table.column("reason").combine_chunks()
+        if not pa.types.is_dictionary(reason.type):
+            reason = reason.dictionary_encode()
         names = [str(x) for x in reason.dictionary.to_pylist()]
         codes = reason.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int8)
         mpath = manifest_path(p)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from scipy.stats import rankdata
-
 from datadiet.select._base import check_choice
 
 __all__ = ["combine_scores"]
@@ -49,7 +47,7 @@ def combine_scores(scores: Mapping[str, np.ndarray], weights: Mapping[str, float
     for name, s in scores.items():
         s = np.asarray(s, dtype=np.float64)
         if normalize == "rank":
-            s = (rankdata(s, method="average") - 1) / max(len(s) - 1, 1)
+            s = _average_ranks(s) / max(len(s) - 1, 1)
         elif normalize == "zscore":
             sd = s.std()
             s = (s - s.mean()) / (sd if sd > 0 else 1.0)
@@ -60,3 +58,15 @@ def combine_scores(scores: Mapping[str, np.ndarray], weights: Mapping[str, float
         total = s if total is None else total + s
     assert total is not None
     return total
+
+
+def _average_ranks(s: np.ndarray) -> np.ndarray:
+    """0-based ranks, ties sharing their average rank (like ``scipy.stats.rankdata - 1``)."""
+    order = np.argsort(s, kind="stable")
+    sorted_s = s[order]
+    starts = np.flatnonzero(np.r_[True, sorted_s[1:] != sorted_s[:-1]])
+    ends = np.r_[starts[1:], len(s)]
+    avg = (starts + ends - 1) / 2.0
+    ranks = np.empty(len(s))
+    ranks[order] = np.repeat(avg, ends - starts)
+    return ranks

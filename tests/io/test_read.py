@@ -1,0 +1,150 @@
+import gzip
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+import datadiet.io._read as readmod
+from datadiet import Columns, load_signals, open_source
+
+
+@pytest.fixture
+def small(bbc):
+    return bbc.slice(0, 300)
+
+
+def _write_all_formats(table, d):
+    rows = table.to_pylist()
+    lines = "".join(json.dumps(r) + "\n" for r in rows)
+    (d / "a.jsonl").write_text(lines)
+    with gzip.open(d / "a.jsonl.gz", "wt") as f:
+        f.write(lines)
+    with pa.output_stream(str(d / "a.jsonl.zst"), compression="zstd") as f:
+        f.write(lines.encode())
+    pq.write_table(table, d / "a.parquet")
+    pacsv.write_csv(table, d / "a.csv")
+    return ["a.jsonl", "a.jsonl.gz", "a.jsonl.zst", "a.parquet", "a.csv"]
+
+
+def test_every_format_reads_the_same_rows(small, tmp_path):
+    for name in _write_all_formats(small, tmp_path):
+        src = open_source(tmp_path / name)
+        got = pa.concat_tables(b.table for b in src.batches(["id", "topic", "text"], batch_size=64))
+        assert got.column("id").to_pylist() == small.column("id").to_pylist(), name
+        assert got.column("text").to_pylist() == small.column("text").to_pylist(), name
+
+
+def test_jsonl_streams_in_blocks(small, tmp_path, monkeypatch):
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in small.to_pylist()))
+    monkeypatch.setattr(readmod, "_CHUNK", 50_000)
+    batches = list(open_source(tmp_path / "a.jsonl").batches(["id"]))
+    assert len(batches) > 5
+    assert sum(b.table.num_rows for b in batches) == 300
+    starts = [b.row_start for b in batches]
+    assert starts == sorted(starts) and starts[0] == 0
+
+
+def test_in_memory_inputs(small):
+    import pandas as pd
+
+    for obj in (small, small.to_pandas(), pd.DataFrame(small.to_pydict())):
+        sig = load_signals(obj, Columns(id="id", group="topic"))
+        assert sig.ids.to_pylist() == small.column("id").to_pylist()
+
+
+def test_hf_dataset_input(small):
+    datasets = pytest.importorskip("datasets")
+    ds = datasets.Dataset(small)
+    sig = load_signals(ds.select(range(10, 20)), Columns(id="id"))
+    assert sig.ids.to_pylist() == small.column("id").to_pylist()[10:20]
+
+
+def test_folder_and_glob_ids_do_not_depend_on_batch_size_or_order(small, tmp_path):
+    d = tmp_path / "shards"
+    (d / "sub").mkdir(parents=True)
+    pq.write_table(small.slice(0, 100).drop_columns(["id"]), d / "p0.parquet")
+    pq.write_table(small.slice(100, 100).drop_columns(["id"]), d / "sub" / "p1.parquet")
+    (d / "p2.jsonl").write_text("".join(json.dumps(r) + "\n" for r in small.slice(200).drop_columns(["id"]).to_pylist()))
+    a = load_signals(d, Columns(text="text"), keep_text=True, batch_size=7)
+    b = load_signals(d, Columns(text="text"), keep_text=True, batch_size=1000)
+    assert a.ids.to_pylist() == b.ids.to_pylist()
+    assert "sub/p1.parquet:0" in a.ids.to_pylist()
+    by_id = dict(zip(a.ids.to_pylist(), a.text.to_pylist()))
+    assert by_id["p2.jsonl:5"] == small.column("text")[205].as_py()
+    g = load_signals(str(d / "**" / "*.parquet"), Columns(text="text"))
+    assert len(g) == 200
+
+
+def test_missing_column_lists_existing(small):
+    with pytest.raises(ValueError, match=r"'nope' not found.*columns that exist: id, topic, title, text"):
+        load_signals(small, Columns(text="nope"))
+
+
+def test_malformed_json_line_names_file_and_line(tmp_path):
+    p = tmp_path / "bad.jsonl"
+    p.write_text('{"text": "a"}\n{"text": "b"}\n{"text": "c"\n{"text": "d"}\n')
+    with pytest.raises(ValueError, match=r"bad.jsonl, line 3: malformed JSON"):
+        load_signals(p, Columns(text="text"), keep_text=True)
+
+
+def test_wrong_type_in_later_block_names_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(readmod, "_CHUNK", 1000)
+    lines = [json.dumps({"text": f"t{i}", "score": i}) for i in range(200)] + [json.dumps({"text": "x", "score": "high"})]
+    p = tmp_path / "typed.jsonl"
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=r"line 201: column 'score' has str value 'high'"):
+        load_signals(p, Columns(scores=("score",)))
+
+
+def test_wrong_column_types(small):
+    with pytest.raises(TypeError, match="must hold numbers"):
+        load_signals(small, Columns(scores=("topic",)))
+    t = pa.table({"text": [1, 2]})
+    with pytest.raises(TypeError, match="must hold strings"):
+        load_signals(t, Columns(text="text"), need_tokens=True)
+
+
+def test_empty_inputs(tmp_path):
+    (tmp_path / "e.jsonl").write_text("")
+    with pytest.raises(ValueError, match="empty|no rows"):
+        load_signals(tmp_path / "e.jsonl", Columns())
+    (tmp_path / "empty_dir").mkdir()
+    with pytest.raises(ValueError, match="no data files"):
+        open_source(tmp_path / "empty_dir")
+    with pytest.raises(ValueError, match="no rows"):
+        load_signals(pa.table({"text": pa.array([], pa.string())}), Columns(text="text"))
+
+
+def test_unreadable_paths(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        open_source(tmp_path / "missing.jsonl")
+    (tmp_path / "x.txt").write_text("hello")
+    with pytest.raises(ValueError, match="unknown file type"):
+        open_source(tmp_path / "x.txt")
+    (tmp_path / "broken.parquet").write_text("not parquet")
+    with pytest.raises(ValueError, match="not a readable Parquet"):
+        load_signals(tmp_path / "broken.parquet", Columns())
+    with pytest.raises(TypeError, match="cannot read"):
+        open_source(42)
+
+
+def test_duplicate_and_null_ids(tmp_path):
+    t = pa.table({"id": ["a", "b", "a"], "text": ["x", "y", "z"]})
+    with pytest.raises(ValueError, match=r"repeated values \(e.g. 'a' at rows 0 and 2"):
+        load_signals(t, Columns(id="id"))
+    with pytest.raises(ValueError, match="null"):
+        load_signals(pa.table({"id": ["a", None]}), Columns(id="id"))
+    with pytest.raises(TypeError, match="integers or strings"):
+        load_signals(pa.table({"id": [1.5, 2.5]}), Columns(id="id"))
+
+
+def test_vectors_column(tmp_path):
+    vecs = np.random.default_rng(0).normal(size=(20, 4)).astype(np.float32)
+    t = pa.table({"v": list(vecs)})
+    sig = load_signals(t, Columns(vectors="v"))
+    np.testing.assert_allclose(sig.vectors, vecs)
+    with pytest.raises(ValueError, match="different lengths"):
+        load_signals(pa.table({"v": [[1.0, 2.0], [1.0]]}), Columns(vectors="v"))
