@@ -47,7 +47,8 @@ def _finish_selection(sel: Selection, source: Any, columns: Any, output: Path, o
 
 def make_select_command() -> click.Command:
     specs = all_specs()
-    method_help = "; ".join(f"{name}: {s.help}" for name, s in specs.items())
+    width = max(len(n) for n in specs) + 2
+    methods = "\n".join(f"  {name:<{width}}{s.help}" for name, s in specs.items())
 
     @user_errors
     def select(input: str, method: str, budget: str | None, output: Path, seed: int, allow_all: bool,
@@ -78,7 +79,7 @@ def make_select_command() -> click.Command:
     params: list[click.Parameter] = [
         click.Argument(["input"]),
         click.Option(["--method", "-m"], type=click.Choice(list(specs)), default="random", show_default=True,
-                     help=method_help),
+                     help="Selection method (see Methods below)."),
         click.Option(["--budget", "-b"], help="Examples (1000), fraction (10% or 0.1) or tokens (50M-tokens)."),
         click.Option(["--output", "-o"], type=click.Path(path_type=Path), required=True,
                      help="Selection file (.parquet); a .manifest.json is written beside it."),
@@ -95,4 +96,5 @@ def make_select_command() -> click.Command:
             seen.add(o.name)
     params += role_params() + [quiet_param()]
     return click.Command("select", callback=select, params=params,
-                         help="Choose a subset of INPUT to a budget and write it as a selection.", epilog=EPILOG)
+                         help="Choose a subset of INPUT to a budget and write it as a selection.",
+                         epilog=f"\b\nMethods:\n{methods}\n" + EPILOG)
