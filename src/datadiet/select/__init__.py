@@ -1,5 +1,7 @@
 """Offline selectors: fit on signals, get a selection."""
 
+from datadiet.select._density_ratio import DensityRatioSelector
+from datadiet.select._dsir import DSIRSelector
 from datadiet.select._base import BaseSelector, Picked, Target
 from datadiet.select._random import RandomSelector
 from datadiet.select._score_sample import ScoreProportionalSampler
@@ -10,6 +12,8 @@ from datadiet.select._topk import TopKSelector
 
 __all__ = [
     "BaseSelector",
+    "DSIRSelector",
+    "DensityRatioSelector",
     "Picked",
     "Target",
     "RandomSelector",

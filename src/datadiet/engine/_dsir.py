@@ -1,0 +1,96 @@
+"""DSIR over files: stream the pool through the hashed n-gram cache, never loading it at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from datadiet.io._hashing import resolve_seed
+from datadiet.io._ids import check_unique
+from datadiet.io._read import open_source
+from datadiet.io._selection import Selection
+from datadiet.select._dsir import _describe_target, _picked, check_dsir_params, run_dsir
+from datadiet.signals._ngrams import DEFAULT_BUCKETS, NgramBatch, iter_ngrams
+from datadiet.signals._table import Columns
+
+__all__ = ["dsir_select"]
+
+
+def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None, mode: str = "resample",
+                sampling: str = "gumbel", buckets: int = DEFAULT_BUCKETS, target_text: str | None = None,
+                proportions: Any = None, smoothing: float = 1.0, clip: float | None = 20.0,
+                seed: int | np.random.Generator | None = 0, allow_all: bool = False, n_jobs: int = 1,
+                cache: Any = True, batch_size: int = 65536) -> Selection:
+    """DSIR selection of ``pool`` toward ``target``, streaming in bounded memory.
+
+    Pass 1 featurises the pool's text column once (hashed unigrams + bigrams,
+    written to the signal cache beside the data) and counts n-grams; pass 2
+    reads the cache and computes each row's log importance weight; pass 3
+    measures the KL reduction of the selection. Memory holds one batch per
+    worker plus a few numbers per row.
+
+    Parameters
+    ----------
+    pool : path, folder, glob, table...
+        Anything :func:`datadiet.io.open_source` reads.
+    target : dataset, sequence of str, or mapping name -> either
+        See :class:`datadiet.select.DSIRSelector`.
+    columns : Columns
+        ``text`` (required), ``id`` and ``tokens`` of the pool.
+    target_text : str, optional
+        Text column of target datasets (default: ``columns.text``).
+    cache : bool or SignalCache, default True
+    n_jobs : int, default 1
+        Featurising threads.
+    Other parameters as in :class:`datadiet.select.DSIRSelector`.
+
+    Returns
+    -------
+    Selection
+        Method ``dsir``; a ``log_weight`` column; metrics with ``kl_reduction``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> pool = pa.table({"text": ["a late goal in the match", "stocks fell", "the keeper saved it", "rates rose"]})
+    >>> sel = dsir_select(pool, ["a late goal won the match"], Columns(text="text"), budget=1,
+    ...                   sampling="topk", buckets=100, cache=False)
+    >>> sel.indices.tolist()
+    [0]
+    """
+    check_dsir_params(mode=mode, sampling=sampling, buckets=buckets, smoothing=smoothing, clip=clip, n_jobs=n_jobs)
+    if not columns.text:
+        raise ValueError("DSIR needs the pool's text: name the column with --text")
+    seed_ = resolve_seed(seed)
+    src = open_source(pool)
+    src.check_columns([columns.text, columns.id, columns.tokens])
+
+    def stream() -> Iterator[tuple[pa.Array, NgramBatch]]:
+        return iter_ngrams(src, columns.text, id_column=columns.id, buckets=int(buckets), cache=cache,
+                           n_jobs=n_jobs, batch_size=batch_size, what=src.name)
+
+    tokens = None
+    if columns.tokens:
+        from datadiet.engine._scan import _to_float
+
+        parts = [_to_float(b.table.column(columns.tokens), columns.tokens) for b in src.batches([columns.tokens])]
+        tokens = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+    res = run_dsir(stream, target, target_text=target_text or columns.text, budget=budget, mode=mode,
+                   sampling=sampling, buckets=int(buckets), proportions=proportions, smoothing=smoothing,
+                   clip=clip, seed=seed_, allow_all=allow_all, tokens=tokens, n_jobs=n_jobs)
+    check_unique(res.ids, columns.id)
+    p = _picked(res)
+    sel = Selection.from_indices(
+        res.ids, p.indices, weights=p.weights, drop_reason=p.drop_reason, reason_names=p.reason_names,
+        method="dsir", seed=seed_, metrics=p.metrics,
+        params={"target": _describe_target(target), "budget": None if budget is None else str(budget),
+                "mode": mode, "sampling": sampling, "buckets": int(buckets), "target_text": target_text,
+                "proportions": proportions, "smoothing": smoothing, "clip": clip, "seed": seed_},
+    )
+    sel.extra.update(p.extra)
+    if tokens is not None:
+        sel.metrics["tokens_kept"] = int((tokens * sel.repeats).sum())
+    return sel
