@@ -140,6 +140,14 @@ def test_map_samples_at_most_max_points(tmp_path):
     half = load_context(tmp_path / "h.parquet")
     half.embedding = ctx.embedding
     assert half.kept[_embedding_map.sample_rows(half)].sum() == 2500  # split evenly
+    codes = rng.integers(0, 2, n)  # three outcomes: 5000 does not split evenly
+    Selection.from_indices(np.arange(n), np.flatnonzero(kept2), drop_reason=codes,
+                           reason_names=["a", "b"], method="manual").write(tmp_path / "t.parquet")
+    three = load_context(tmp_path / "t.parquet")
+    three.embedding = ctx.embedding
+    rows = _embedding_map.sample_rows(three)
+    assert len(rows) == _embedding_map.MAX_POINTS
+    assert sorted(np.bincount(three.outcome_codes()[0][rows]).tolist()) == [1666, 1667, 1667]
 
 
 def test_duplicate_of_links_show_original(bbc, bbc_jsonl, tmp_path):

@@ -40,6 +40,9 @@ _BASE = ("id", "kept", "weight", "repeats", "reason")
 _GROUP_LIKE = ("cluster", "group", "domain", "label")
 #: Characters of text kept per shown row.
 MAX_TEXT = 2000
+#: Seed of the report's own samples (independent of the selection's seed, so a sample of
+#: dropped rows is not biased by the method's id-keyed choice).
+SAMPLE_SEED = 0x5E1EC7
 
 
 @dataclass
@@ -104,9 +107,9 @@ class ReportContext:
         return self.texts.get(int(pos))
 
     def keys(self) -> np.ndarray:
-        """A deterministic per-row sampling key (seed 0, by id), computed once."""
+        """A deterministic per-row sampling key (by id and ``SAMPLE_SEED``), computed once."""
         if "keys" not in self._cache:
-            self._cache["keys"] = uniform_keys(self.ids, 0)
+            self._cache["keys"] = uniform_keys(self.ids, SAMPLE_SEED)
         return self._cache["keys"]
 
     def sample(self, mask: np.ndarray, k: int) -> np.ndarray:
@@ -290,7 +293,7 @@ def _read_input(ctx: ReportContext, text_rows: np.ndarray, batch_size: int = 655
     have = set(src.column_names)
     missing = [c for c in wanted if c and c not in have]
     if missing:
-        ctx.notes.append(f"column(s) {', '.join(missing)} named in the manifest are not in {src.name}; not shown")
+        ctx.notes.append(f"column(s) {', '.join(missing)} are not in {src.name}; their views are left out")
     read = list(dict.fromkeys(c for c in wanted if c and c in have)) or [src.column_names[0]]
     group_cols = list(dict.fromkeys(c for c in (cols.group, cols.label) if c and c in have))
     score_cols = [c for c in cols.scores if c in have]

@@ -71,7 +71,12 @@ def figure(fig: Any, height: int = 360, title: str | None = None) -> str:
         fig.update_layout(legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom",
                                   "traceorder": "normal"})
     head = f"<h3>{esc(title)}</h3>" if title else ""
-    fig.update_layout(height=height, margin={"l": 60, "r": 20, "t": 40, "b": 50}, template="plotly_white",
+    axis = {"gridcolor": "#e9ecef", "linecolor": "#ced4da", "zerolinecolor": "#ced4da"}
+    # a few layout values instead of template="plotly_white": assigning a template deep-copies it (~0.2 s)
+    fig.update_xaxes(**axis)
+    fig.update_yaxes(**axis)
+    fig.update_layout(height=height, margin={"l": 60, "r": 20, "t": 40, "b": 50}, plot_bgcolor="white",
+                      paper_bgcolor="white",
                       font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12})
     return (head + '<div class="chart">' + pio.to_html(
         fig, full_html=False, include_plotlyjs=False,

@@ -35,6 +35,9 @@ def summary_renderables(title: str, manifest: dict[str, Any], paths: dict[str, P
         t.add_row(reason, f"{count:,}", f"{100 * count / n:.1f}%")
     if manifest.get("total_repeats") is not None and manifest.get("total_repeats") != manifest.get("n_kept"):
         t.add_row("examples with repeats", f"{manifest['total_repeats']:,}", "")
+    tw = manifest.get("total_weight")
+    if isinstance(tw, (int, float)) and abs(tw - float(manifest.get("n_kept", tw))) > 1e-6 * max(1.0, abs(tw)):
+        t.add_row("total weight", _fmt(float(tw)), "")
     out.append(t)
     metrics = manifest.get("metrics", {})
     groups = metrics.get("groups")
@@ -46,7 +49,12 @@ def summary_renderables(title: str, manifest: dict[str, Any], paths: dict[str, P
             g.add_row(str(name), f"{d.get('input', 0):,}", f"{d.get('kept', 0):,}",
                       f"{d.get('repeats', 0):,}", _fmt(d.get("weight", 0.0)))
         out.append(g)
-    scalars = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    scalars = {k: v for k, v in metrics.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
+    for k, v in metrics.items():  # one level of nested scalar metrics, e.g. {"coverage": {"k10": 0.9}}
+        if isinstance(v, dict) and k != "groups":
+            for k2, v2 in list(v.items())[:12]:
+                if isinstance(v2, (int, float)) and not isinstance(v2, bool):
+                    scalars[f"{k}.{k2}"] = v2
     if scalars or paths:
         m = Table(show_header=False, box=None)
         for k, v in scalars.items():

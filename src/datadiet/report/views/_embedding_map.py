@@ -26,7 +26,10 @@ def sample_rows(ctx: ReportContext) -> np.ndarray:
     quota = np.zeros(len(names), dtype=np.int64)
     left, open_ = MAX_POINTS, sizes > 0
     while left > 0 and open_.any():
-        each = max(left // int(open_.sum()), 1)
+        each = left // int(open_.sum())
+        if each == 0:  # fewer points left than open outcomes: one each to the first ones
+            open_ &= np.cumsum(open_) <= left
+            each = 1
         take = np.minimum(sizes - quota, each) * open_
         quota += take
         left -= int(take.sum())
@@ -45,9 +48,10 @@ def text_rows(ctx: ReportContext) -> np.ndarray:
 def _pca2(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     xc = x - x.mean(axis=0)
-    _, s, vt = np.linalg.svd(xc, full_matrices=False)
-    var = s**2 / max((s**2).sum(), 1e-12)
-    return xc @ vt[:2].T, var[:2]
+    evals, evecs = np.linalg.eigh(xc.T @ xc)  # d x d: cheaper than an SVD of the sample
+    top = np.argsort(evals)[::-1][:2]
+    var = np.maximum(evals[top], 0) / max(float(np.maximum(evals, 0).sum()), 1e-12)
+    return xc @ evecs[:, top], var
 
 
 def render(ctx: ReportContext) -> str:

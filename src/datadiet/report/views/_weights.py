@@ -31,7 +31,7 @@ def render(ctx: ReportContext) -> str:
         log_y = cnt[vals].max() > 50 * max(cnt[vals].min(), 1)
         fig.update_layout(xaxis={"title": "repeats", "type": "category"},
                           yaxis={"title": "kept examples" + (" (log scale)" if log_y else ""),
-                                 "type": "log" if log_y else "linear"})
+                                 "type": "log" if log_y else "linear", **({"dtick": 1} if log_y else {})})
         parts.append("<div>" + figure(fig, 300, "repeat count") + table(
             ["repeats", "examples"], [(int(v), int(cnt[v])) for v in vals[:30]]) + "</div>")
     if (w != 1.0).any():
