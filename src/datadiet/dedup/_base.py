@@ -1,0 +1,283 @@
+"""Base of the dedup methods: keep policies, cross-set mode and the record of every duplicate.
+
+A dedup method links rows it considers duplicates (``_links``); the base class
+turns links into connected components, keeps one row per component by the keep
+policy and records, for every dropped row, the kept row it duplicates
+(``duplicate_of``) and the method that found it (``dup_method``). Methods run in
+stages (exact, then near, then semantic); a row kept by one stage can be dropped
+by a later one, and every ``duplicate_of`` is then followed to the row finally kept.
+
+Cross-set mode (``fit(train, against=eval)``): evaluation rows are always kept
+and always preferred, so a training row in a component with an evaluation row
+is dropped with reason ``contaminated`` and ``duplicate_of`` naming that row.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from datadiet.dedup._lsh import components
+from datadiet.dedup._normalize import as_text_array
+from datadiet.io._hashing import hash_ids, resolve_seed, uniform_keys
+from datadiet.io._selection import Selection
+from datadiet.signals._table import Signals
+
+__all__ = ["BaseDedup", "KEEP_POLICIES", "Combined"]
+
+KEEP_POLICIES = ("first", "longest", "score", "random")
+
+
+@dataclass
+class Combined:
+    """Training rows followed by evaluation rows (cross-set mode), as one signal set."""
+
+    sig: Signals
+    n_train: int
+
+    @property
+    def n(self) -> int:
+        return len(self.sig)
+
+
+def _combine(train: Signals, against: Signals | None) -> Combined:
+    if against is None:
+        return Combined(train, len(train))
+    if not isinstance(against, Signals):
+        raise TypeError(f"against must be a Signals object (the evaluation set), got {type(against).__name__}")
+    ids_t, ids_e = train.ids, against.ids
+    if not (pa.types.is_integer(ids_t.type) and pa.types.is_integer(ids_e.type)):
+        ids_t, ids_e = ids_t.cast(pa.string()), ids_e.cast(pa.string())
+    else:
+        ids_t, ids_e = ids_t.cast(pa.int64()), ids_e.cast(pa.int64())
+    text = None
+    if train.text is not None and against.text is not None:
+        text = pa.concat_arrays([as_text_array(train.text), as_text_array(against.text)])
+    vectors = None
+    if train.vectors is not None and against.vectors is not None:
+        if train.vectors.shape[1] != against.vectors.shape[1]:
+            raise ValueError(f"the training vectors have {train.vectors.shape[1]} dimensions but the evaluation "
+                             f"vectors have {against.vectors.shape[1]}; embed both with the same model")
+        vectors = np.concatenate([train.vectors, against.vectors])
+    scores = {k: np.concatenate([v, np.full(len(against), np.inf)]) for k, v in train.scores.items()}
+    sig = Signals(pa.concat_arrays([ids_t, ids_e]), scores=scores, vectors=vectors, text=text)
+    return Combined(sig, len(train))
+
+
+class BaseDedup:
+    """Base of all dedup methods (estimator contract).
+
+    Subclasses set ``method`` and ``requires`` and implement ``_stages()``, a list
+    of ``(name, links)`` where ``links(combined, active, rank)`` returns arrays
+    ``(a, b)`` of row positions to link, and ``iterate`` (bool attribute of the
+    stage): repeat the stage on the rows it kept until it links nothing more.
+    """
+
+    method: ClassVar[str] = ""
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    keep: str
+    score: str | None
+    seed: Any
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return [p.name for p in inspect.signature(cls.__init__).parameters.values() if p.kind == p.KEYWORD_ONLY]
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters, as given."""
+        return {k: getattr(self, k) for k in self._param_names()}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
+
+    # --- hooks -----------------------------------------------------------
+    def _check_params(self) -> None:
+        """Validate method parameters (override; raise ValueError / TypeError)."""
+
+    def _stages(self) -> list[Any]:
+        raise NotImplementedError
+
+    def _requires(self) -> tuple[str, ...]:
+        return self.requires
+
+    # --- fitting ---------------------------------------------------------
+    def fit(self, signals: Signals | None = None, /, *, against: Signals | None = None,
+            **arrays: Any) -> BaseDedup:
+        """Find duplicates in ``signals`` (or keyword arrays such as ``text=``, ``vectors=``).
+
+        With ``against`` (the signals of an evaluation set), training rows that
+        duplicate an evaluation row are dropped as ``contaminated`` and listed in
+        ``overlaps_``.
+
+        Sets ``selection_`` (a :class:`~datadiet.Selection` with extra columns
+        ``duplicate_of`` and ``dup_method``), ``selected_indices_``,
+        ``duplicate_of_`` (position of the kept row each row duplicates, -1 when
+        kept), ``clusters_`` (number of duplicate clusters), ``overlaps_`` and
+        ``seed_``. Returns ``self``.
+        """
+        sig = signals if signals is not None else Signals.from_arrays(**arrays)
+        if not isinstance(sig, Signals):
+            raise TypeError(f"fit takes a Signals object or keyword arrays, got {type(sig).__name__}")
+        self._check_keep()
+        self._check_params()
+        for s, what in ((sig, "the input"), (against, "the evaluation set (against)")):
+            if s is None:
+                continue
+            for need in self._requires():
+                if {"text": s.text, "vectors": s.vectors}[need] is None:
+                    flag = {"text": "--text", "vectors": "--vectors or --model"}[need]
+                    raise ValueError(f"{type(self).__name__} needs {need} for {what}: name a column with {flag}")
+            if s.text is not None:
+                txt = as_text_array(s.text, "the text column")
+                if txt.null_count:
+                    raise ValueError(f"the text column of {what} has {txt.null_count} empty (null) values; "
+                                     "fill or drop them first")
+        if len(sig) == 0:
+            raise ValueError("the input has no examples: nothing to deduplicate")
+        if self.keep == "score" and self.score not in sig.scores:
+            raise ValueError(f"keep='score' needs the score column {self.score!r} among the signals "
+                             f"(have {sorted(sig.scores) or 'none'}): name it with --score")
+        seed = resolve_seed(self.seed)
+        comb = _combine(sig, against)
+        rank = self._rank(comb, seed)
+        parent, method_code, names, metrics = self._resolve(comb, rank)
+        self._finish(comb, parent, method_code, names, metrics, seed)
+        return self
+
+    def _check_keep(self) -> None:
+        if self.keep not in KEEP_POLICIES:
+            raise ValueError(f"keep must be one of {', '.join(map(repr, KEEP_POLICIES))}; got {self.keep!r}")
+        if self.keep == "score" and not isinstance(self.score, str):
+            raise ValueError("keep='score' needs score=<name of a score column> (the highest score is kept)")
+
+    def _rank(self, comb: Combined, seed: int) -> np.ndarray:
+        """Preference of every row (0 = kept first); evaluation rows come before all training rows."""
+        sig, nt = comb.sig, comb.n_train
+        ids = sig.ids.slice(0, nt)
+        tie = hash_ids(ids, seed ^ 0x5EED)
+        if self.keep == "first":
+            order = np.arange(nt)
+        elif self.keep == "random":
+            order = np.argsort(uniform_keys(ids, seed), kind="stable")
+        elif self.keep == "longest":
+            if sig.text is None:
+                raise ValueError("keep='longest' needs the text: name a column with --text")
+            length = pc.utf8_length(sig.text.slice(0, nt)).to_numpy(zero_copy_only=False)
+            order = np.lexsort((tie, -length.astype(np.int64)))
+        else:
+            order = np.lexsort((tie, -sig.scores[self.score][:nt]))  # type: ignore[index]
+        rank = np.empty(comb.n, dtype=np.int64)
+        rank[order] = np.arange(nt) + (comb.n - nt)
+        rank[nt:] = np.arange(comb.n - nt)
+        return rank
+
+    def _resolve(self, comb: Combined, rank: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, list[str], dict[str, Any]]:
+        n, nt = comb.n, comb.n_train
+        parent = np.arange(n, dtype=np.int64)
+        code = np.full(n, -1, dtype=np.int8)
+        active = np.ones(n, dtype=bool)
+        names: list[str] = []
+        metrics: dict[str, Any] = {}
+        for stage in self._stages():
+            names.append(stage.name)
+            rounds = 0
+            while True:
+                a, b = stage.links(comb, active, rank)
+                rounds += 1
+                if a.size == 0:
+                    break
+                contam_only = not getattr(self, "within", True) and n > nt
+                dropped = self._drop(n, nt, a, b, rank, parent, contam_only)
+                dropped = dropped[active[dropped]]
+                if dropped.size == 0:
+                    break
+                active[dropped] = False
+                code[dropped] = len(names) - 1
+                if not getattr(stage, "iterate", False):
+                    break
+            metrics[f"{stage.name}_dropped"] = int((code == len(names) - 1).sum())
+            metrics.update(getattr(stage, "metrics", {}))
+            if rounds > 1:
+                metrics[f"{stage.name}_rounds"] = rounds
+        # follow chains to the row finally kept
+        while True:
+            nxt = parent[parent]
+            if (nxt == parent).all():
+                break
+            parent = nxt
+        return parent, code, names, metrics
+
+    @staticmethod
+    def _drop(n: int, nt: int, a: np.ndarray, b: np.ndarray, rank: np.ndarray, parent: np.ndarray,
+              contam_only: bool = False) -> np.ndarray:
+        """Keep the lowest-rank row of each component; point the others at it. Returns the dropped rows."""
+        label = components(n, a, b)
+        nodes = np.unique(np.concatenate([a, b]))
+        comp = label[nodes]
+        order = np.lexsort((rank[nodes], comp))
+        nodes, comp = nodes[order], comp[order]
+        first = np.empty(nodes.size, dtype=bool)
+        first[0] = True
+        first[1:] = comp[1:] != comp[:-1]
+        keeper = nodes[np.maximum.accumulate(np.where(first, np.arange(nodes.size), 0))]
+        drop = ~first & (nodes < nt)  # evaluation rows are never dropped
+        if contam_only:  # only rows whose cluster holds an evaluation row (its keeper)
+            drop &= keeper >= nt
+        parent[nodes[drop]] = keeper[drop]
+        return nodes[drop]
+
+    def _finish(self, comb: Combined, parent: np.ndarray, code: np.ndarray, names: list[str],
+                metrics: dict[str, Any], seed: int) -> None:
+        nt = comb.n_train
+        ids = comb.sig.ids
+        par = parent[:nt]
+        dropped = par != np.arange(nt)
+        contaminated = dropped & (par >= nt)
+        within = getattr(self, "within", True)
+        if not within and comb.n > nt:
+            dropped = contaminated
+        kept_idx = np.flatnonzero(~dropped)
+        reason = np.where(contaminated, 1, 0).astype(np.int8)
+        dup_of = pc.take(ids, pa.array(np.where(dropped, par, 0))).to_numpy(zero_copy_only=False) \
+            if pa.types.is_integer(ids.type) else pc.take(ids, pa.array(np.where(dropped, par, 0)))
+        dup_col = pa.array(dup_of, mask=~dropped) if isinstance(dup_of, np.ndarray) \
+            else pc.if_else(pa.array(dropped), dup_of, pa.scalar(None, dup_of.type))
+        meth_names = pa.array(names or [""], pa.string())
+        meth_codes = pa.array(np.where(dropped, np.maximum(code[:nt], 0), 0).astype(np.int32), mask=~dropped)
+        meth_col = pa.DictionaryArray.from_arrays(meth_codes, meth_names).dictionary_decode()
+        metrics = {**metrics, "duplicates": int((dropped & ~contaminated).sum())}
+        train_ids = ids.slice(0, nt)
+        if comb.n > nt:
+            metrics["contaminated"] = int(contaminated.sum())
+            metrics["eval_rows_matched"] = int(np.unique(par[contaminated]).size)
+            rows = np.flatnonzero(contaminated)
+            self.overlaps_ = pa.table({"id": pc.take(train_ids, pa.array(rows)),
+                                       "eval_id": pc.take(ids, pa.array(par[rows])),
+                                       "method": pc.take(meth_col, pa.array(rows))})
+        else:
+            self.overlaps_ = None
+        clusters = np.unique(par[dropped]).size
+        metrics["clusters"] = int(clusters)
+        sel = Selection.from_indices(
+            train_ids, kept_idx, drop_reason=reason, reason_names=["duplicate", "contaminated"],
+            method=self.method, params={**self._params_for_manifest(), "seed": seed}, seed=seed, metrics=metrics)
+        sel.extra["duplicate_of"] = dup_col
+        sel.extra["dup_method"] = meth_col
+        self.selection_ = sel
+        self.selected_indices_ = sel.indices
+        self.duplicate_of_ = np.where(dropped, par, -1)
+        self.clusters_ = int(clusters)
+        self.seed_ = seed
+
+    def _params_for_manifest(self) -> dict[str, Any]:
+        out = {}
+        for k, v in self.get_params().items():
+            out[k] = v.get_params() if isinstance(v, BaseDedup) else v
+        return out

@@ -1,0 +1,165 @@
+"""Locality-sensitive hashing of MinHash signatures, and connected components.
+
+Two documents of Jaccard similarity ``s`` share at least one band of ``r``
+signature rows out of ``b`` bands with probability ``1 - (1 - s**r)**b``. The
+bands and rows are chosen from the threshold ``t`` and the number of
+permutations by minimising ``fp_weight * FP + fn_weight * FN`` where
+``FP = integral_0^t P(s) ds`` and ``FN = integral_t^1 (1 - P(s)) ds`` (the rule of
+datasketch's ``MinHashLSH``).
+
+Candidate pairs come from sorting each band's hashes: the rows of one bucket
+are linked to the bucket's preferred row (lowest keep rank), so a bucket of
+``m`` rows gives ``m - 1`` links, never ``m**2``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from datadiet.io._hashing import splitmix64
+
+__all__ = ["LSHParams", "choose_bands", "band_links", "components"]
+
+_R = np.random.default_rng(0xBA4D).integers(1, 2**63, size=4096, dtype=np.uint64) | np.uint64(1)
+
+
+def _prob(s: np.ndarray, b: np.ndarray | int, r: np.ndarray | int) -> np.ndarray:
+    return 1.0 - (1.0 - s ** r) ** b
+
+
+@dataclass(frozen=True)
+class LSHParams:
+    """Bands and rows of an LSH index, with their false-positive / false-negative areas."""
+
+    threshold: float
+    num_perm: int
+    bands: int
+    rows: int
+    false_positive: float
+    false_negative: float
+
+    def probability(self, similarity: float | np.ndarray) -> np.ndarray:
+        """Probability that two documents of this Jaccard similarity become candidates."""
+        return _prob(np.asarray(similarity, dtype=np.float64), self.bands, self.rows)
+
+    def tradeoff(self) -> str:
+        """A printable account of the choice: the FP / FN areas and P(candidate) at some similarities.
+
+        Examples
+        --------
+        >>> print(choose_bands(0.8, 128).tradeoff().splitlines()[0])
+        LSH for Jaccard >= 0.8 with 128 permutations: 9 bands x 13 rows (117 used)
+        """
+        t = self.threshold
+        sims = sorted({round(x, 2) for x in (t - 0.3, t - 0.2, t - 0.1, t - 0.05, t, t + 0.05, t + 0.1)
+                       if 0.0 < x < 1.0} | {t})
+        p = self.probability(np.array(sims))
+        lines = [
+            f"LSH for Jaccard >= {t:g} with {self.num_perm} permutations: {self.bands} bands x "
+            f"{self.rows} rows ({self.bands * self.rows} used)",
+            f"  false-positive area {self.false_positive:.4f} (pairs below {t:g} that become candidates), "
+            f"false-negative area {self.false_negative:.4f} (pairs above {t:g} that are missed)",
+            "  P(candidate) at Jaccard " + ", ".join(f"{s:.2f}: {q:.3f}" for s, q in zip(sims, p, strict=False)),
+        ]
+        return "\n".join(lines)
+
+
+def _areas(threshold: float, b: np.ndarray, r: np.ndarray, steps: int = 2001) -> tuple[np.ndarray, np.ndarray]:
+    lo = np.linspace(0.0, threshold, steps)
+    hi = np.linspace(threshold, 1.0, steps)
+    fp = np.trapezoid(_prob(lo[None, :], b[:, None], r[:, None]), lo, axis=1)
+    fn = np.trapezoid(1.0 - _prob(hi[None, :], b[:, None], r[:, None]), hi, axis=1)
+    return fp, fn
+
+
+def choose_bands(threshold: float, num_perm: int, *, fp_weight: float = 0.5, fn_weight: float = 0.5,
+                 bands: int | None = None, rows: int | None = None) -> LSHParams:
+    """Bands and rows for a Jaccard threshold, minimising the weighted FP / FN areas.
+
+    Give ``bands`` and ``rows`` to fix them (their areas are still reported).
+
+    Examples
+    --------
+    >>> p = choose_bands(0.8, 128)
+    >>> (p.bands, p.rows)
+    (9, 13)
+    """
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating)) \
+            or not 0.0 < float(threshold) < 1.0:
+        raise ValueError(f"the Jaccard threshold must be a number between 0 and 1 (exclusive); got {threshold!r}")
+    for name, w in (("fp_weight", fp_weight), ("fn_weight", fn_weight)):
+        if isinstance(w, bool) or not isinstance(w, (int, float, np.floating)) or w < 0:
+            raise ValueError(f"{name} must be a number >= 0; got {w!r}")
+    if fp_weight + fn_weight <= 0:
+        raise ValueError("fp_weight and fn_weight cannot both be 0")
+    if (bands is None) != (rows is None):
+        raise ValueError("give both bands and rows, or neither (they are then chosen from the threshold)")
+    if bands is not None:
+        for name, v in (("bands", bands), ("rows", rows)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive integer; got {v!r}")
+        if bands * rows > num_perm:  # type: ignore[operator]
+            raise ValueError(f"bands x rows = {bands * rows} is more than num_perm={num_perm}; "  # type: ignore[operator]
+                             "lower them or raise num_perm")
+        b_arr, r_arr = np.array([bands]), np.array([rows])
+    else:
+        pairs = [(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)]
+        b_arr = np.array([p[0] for p in pairs])
+        r_arr = np.array([p[1] for p in pairs])
+    fp, fn = _areas(float(threshold), b_arr, r_arr)
+    best = int(np.argmin(fp * fp_weight + fn * fn_weight))
+    return LSHParams(float(threshold), int(num_perm), int(b_arr[best]), int(r_arr[best]),
+                     float(fp[best]), float(fn[best]))
+
+
+def band_links(signatures: np.ndarray, rows_idx: np.ndarray, rank: np.ndarray, bands: int,
+               rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Links ``(row, bucket head)`` for every LSH bucket of the given rows.
+
+    ``rows_idx`` are the signature rows taking part; ``rank`` (aligned with the
+    signatures) orders rows within a bucket, the lowest becoming its head.
+    Returns unique pairs of row positions ``(a, b)`` with ``a != b``.
+    """
+    m = rows_idx.size
+    if m < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    r_rank = rank[rows_idx]
+    out_a, out_b = [], []
+    for j in range(bands):
+        block = signatures[rows_idx, j * rows:(j + 1) * rows].astype(np.uint64)
+        key = splitmix64((block * _R[:rows]).sum(axis=1, dtype=np.uint64) ^ np.uint64(j))
+        order = np.lexsort((r_rank, key))
+        ks = key[order]
+        new = np.empty(m, dtype=bool)
+        new[0] = True
+        new[1:] = ks[1:] != ks[:-1]
+        if new.all():
+            continue
+        head = np.maximum.accumulate(np.where(new, np.arange(m), 0))
+        member = ~new
+        out_a.append(rows_idx[order[member]])
+        out_b.append(rows_idx[order[head[member]]])
+    if not out_a:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    a = np.concatenate(out_a).astype(np.int64)
+    b = np.concatenate(out_b).astype(np.int64)
+    n = int(signatures.shape[0])
+    code = np.unique(a * n + b)
+    return code // n, code % n
+
+
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected-component label of each of ``n`` nodes given undirected edges ``a - b``.
+
+    Examples
+    --------
+    >>> components(5, np.array([0, 3]), np.array([1, 4])).tolist()
+    [0, 0, 1, 2, 2]
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    g = coo_matrix((np.ones(a.size, dtype=np.int8), (a, b)), shape=(n, n)).tocsr()
+    return connected_components(g, directed=False)[1]

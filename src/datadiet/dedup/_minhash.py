@@ -1,0 +1,334 @@
+"""MinHash signatures over word or character shingles, computed on whole columns.
+
+Everything works on the UTF-8 bytes of a pyarrow string column at once: units
+(words, or Unicode characters) are found with numpy masks over the byte buffer,
+each unit is hashed with a polynomial hash summed by ``np.add.reduceat``,
+``ngram`` consecutive unit hashes are combined into a 64-bit shingle hash, and
+each permutation ``h_p(x) = ((a_p * x + b_p) mod 2**64) >> 32`` (multiply-shift
+hashing, ``a_p`` odd) is minimised per document with ``np.minimum.reduceat``.
+No Python object is made per document; Python loops run over blocks only.
+
+Shingling (the same as ``" ".join(words[i:i + ngram])`` over ``text.split()``):
+
+* ``"word"``: words are runs of non-whitespace; a document with fewer than
+  ``ngram`` words has one shingle made of all its words;
+* ``"char"``: ``ngram`` consecutive Unicode characters (spaces included), same rule.
+
+A document without any unit (empty after normalisation) has no shingles: its
+signature is all ``0xFFFFFFFF`` and :func:`shingle_counts` reports 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from datadiet.dedup._normalize import Normalization, as_text_array, word_dictionary
+from datadiet.io._hashing import _hash_binary, _poly_powers, splitmix64
+
+__all__ = ["SHINGLES", "shingle_hashes", "minhash_signatures", "minhash_params", "minhash_signal",
+           "jaccard_pairs"]
+
+SHINGLES = ("word", "char")
+_SEP = np.zeros(256, dtype=bool)
+_SEP[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+_MIX = np.random.default_rng(0x5817).integers(1, 2**63, size=64, dtype=np.uint64) | np.uint64(1)
+_M2 = np.uint64(0x94D049BB133111EB)
+#: Bytes of text shingled at once (bounds the temporary arrays to ~40x this).
+TEXT_CHUNK_BYTES = 16 << 20
+#: Shingles hashed by all permutations at once (bounds the (shingles, perms) block).
+SHINGLE_BLOCK = 2048
+
+
+def _bytes_and_offsets(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    arr = arr.cast(pa.large_string())
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
+    base = int(offsets[0]) if len(offsets) else 0
+    total = int(offsets[-1]) - base if len(offsets) else 0
+    data = (np.frombuffer(bufs[2], dtype=np.uint8)[base: base + total] if bufs[2] is not None and total
+            else np.zeros(0, np.uint8))
+    return data, offsets - base
+
+
+def _units(data: np.ndarray, offsets: np.ndarray, shingle: str) -> tuple[np.ndarray, np.ndarray]:
+    """Hash of every unit (word or character) and the number of units of each document."""
+    n = len(offsets) - 1
+    if data.size == 0:
+        return np.zeros(0, np.uint64), np.zeros(n, np.int64)
+    doc_start = np.zeros(data.size, dtype=bool)
+    starts = offsets[:-1][np.diff(offsets) > 0]
+    doc_start[starts] = True
+    if shingle == "word":
+        keep = ~_SEP[data]
+        prev_sep = np.empty(data.size, dtype=bool)
+        prev_sep[0] = True
+        prev_sep[1:] = ~keep[:-1]
+        start_flag = keep & (prev_sep | doc_start)
+        bytes_ = data[keep]
+        flags = start_flag[keep]
+    else:
+        start_flag = (data & 0xC0) != 0x80
+        start_flag |= doc_start
+        bytes_ = data
+        flags = start_flag
+    if bytes_.size == 0:
+        return np.zeros(0, np.uint64), np.zeros(n, np.int64)
+    unit_pos = np.flatnonzero(flags)
+    unit_id = np.cumsum(flags) - 1
+    pos = np.arange(bytes_.size, dtype=np.int64) - unit_pos[unit_id]
+    lengths = np.diff(np.append(unit_pos, bytes_.size))
+    contrib = (bytes_.astype(np.uint64) + np.uint64(1)) * _poly_powers(int(lengths.max()) + 1)[pos]
+    h = np.add.reduceat(contrib, unit_pos)
+    h = splitmix64(h ^ (lengths.astype(np.uint64) * _M2))
+    unit_doc = np.searchsorted(offsets[1:], np.flatnonzero(start_flag), side="right")
+    return h, np.bincount(unit_doc, minlength=n).astype(np.int64)
+
+
+def _shingles(units: np.ndarray, counts: np.ndarray, ngram: int) -> tuple[np.ndarray, np.ndarray]:
+    """Combine ``ngram`` consecutive unit hashes of the same document."""
+    n_units = units.size
+    doc = np.repeat(np.arange(counts.size), counts)
+    first = np.cumsum(counts) - counts
+    local = np.arange(n_units, dtype=np.int64) - first[doc]
+    cnt = counts[doc]
+    valid = local <= np.maximum(cnt - ngram, 0)
+    idx = np.flatnonzero(valid)
+    acc = np.zeros(idx.size, dtype=np.uint64)
+    terms = np.zeros(idx.size, dtype=np.uint64)
+    for j in range(ngram):
+        inside = local[idx] + j < cnt[idx]
+        if not inside.any():
+            break
+        src = np.minimum(idx + j, n_units - 1)
+        acc += np.where(inside, units[src] * _MIX[j % 64], np.uint64(0))
+        terms += inside.astype(np.uint64)
+    out = splitmix64(acc ^ (terms * _M2))
+    per_doc = np.bincount(doc[idx], minlength=counts.size).astype(np.int64)
+    return out, per_doc
+
+
+def _word_units(text: pa.Array, norm: Normalization) -> tuple[np.ndarray, np.ndarray]:
+    words, codes, counts = word_dictionary(text, norm)
+    word_hash = splitmix64(_hash_binary(words.cast(pa.large_binary())))
+    return word_hash[codes], counts
+
+
+def shingle_hashes(text: Any, *, shingle: str = "word", ngram: int = 5,
+                   normalize: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """64-bit hashes of the shingles of each document.
+
+    ``normalize`` (see :class:`Normalization`) is applied first; word shingles
+    normalise each distinct word once (whitespace splits words whatever the setting).
+
+    Returns
+    -------
+    hashes : ndarray of uint64, all documents' shingles one after the other
+    counts : ndarray of int64, number of shingles of each document
+
+    Examples
+    --------
+    >>> h, c = shingle_hashes(["a b c", "A b C!", "x"], ngram=2, normalize="default")
+    >>> c.tolist(), bool(h[0] == h[2]), bool(h[4] != h[0])
+    ([2, 2, 1], True, True)
+    """
+    if shingle not in SHINGLES:
+        raise ValueError(f"shingle must be one of {', '.join(map(repr, SHINGLES))}; got {shingle!r}")
+    arr = as_text_array(text)
+    norm = Normalization.parse(normalize)
+    if shingle == "word":
+        units, counts = _word_units(arr, norm)
+    else:
+        data, offsets = _bytes_and_offsets(norm.apply(arr))
+        units, counts = _units(data, offsets, shingle)
+    return _shingles(units, counts, int(ngram))
+
+
+def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng([0x4D494E48, int(seed)])
+    a = rng.integers(0, 2**32, size=num_perm, dtype=np.uint64).astype(np.uint32) | np.uint32(1)
+    b = rng.integers(0, 2**32, size=num_perm, dtype=np.uint64).astype(np.uint32)
+    return a, b
+
+
+def _signatures_of(hashes: np.ndarray, counts: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    n, p = counts.size, a.size
+    sig = np.full((n, p), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+    cum = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=cum[1:])
+    # the top 32 bits of the (well mixed) shingle hash, permuted by x -> a*x + b mod 2**32
+    x = (hashes >> np.uint64(32)).astype(np.uint32)
+    buf = np.empty((SHINGLE_BLOCK, p), dtype=np.uint32)
+    lo = 0
+    while lo < n:
+        hi = int(np.searchsorted(cum, cum[lo] + SHINGLE_BLOCK, side="right")) - 1
+        hi = max(hi, lo + 1)
+        s0, s1 = int(cum[lo]), int(cum[hi])
+        docs = np.arange(lo, hi)[counts[lo:hi] > 0]
+        if docs.size:
+            m = s1 - s0
+            blk = buf[:m] if m <= SHINGLE_BLOCK else np.empty((m, p), dtype=np.uint32)
+            np.multiply(x[s0:s1, None], a[None, :], out=blk)
+            np.add(blk, b[None, :], out=blk)
+            sig[docs] = np.minimum.reduceat(blk, cum[docs] - s0, axis=0)
+        lo = hi
+    return sig
+
+
+def minhash_params(*, num_perm: int = 128, shingle: str = "word", ngram: int = 5,
+                   normalize: Any = "default", seed: int = 1) -> dict[str, Any]:
+    """The parameters that define a MinHash signal (its cache key), validated."""
+    if isinstance(num_perm, bool) or not isinstance(num_perm, (int, np.integer)) or not 1 <= num_perm <= 4096:
+        raise ValueError(f"num_perm must be an integer between 1 and 4096; got {num_perm!r}")
+    if shingle not in SHINGLES:
+        raise ValueError(f"shingle must be one of {', '.join(map(repr, SHINGLES))}; got {shingle!r}")
+    if isinstance(ngram, bool) or not isinstance(ngram, (int, np.integer)) or not 1 <= ngram <= 64:
+        raise ValueError(f"ngram must be an integer between 1 and 64; got {ngram!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed of the MinHash permutations must be an integer >= 0; got {seed!r}")
+    norm = Normalization.parse(normalize)
+    return {"num_perm": int(num_perm), "shingle": shingle, "ngram": int(ngram),
+            "normalize": norm.describe(), "seed": int(seed)}
+
+
+def _chunks(arr: pa.Array, max_bytes: int) -> list[tuple[int, int]]:
+    _, offsets = _bytes_and_offsets(arr)
+    out, lo, n = [], 0, len(arr)
+    while lo < n:
+        hi = int(np.searchsorted(offsets, offsets[lo] + max_bytes, side="right")) - 1
+        hi = min(max(hi, lo + 1), n)
+        out.append((lo, hi))
+        lo = hi
+    return out
+
+
+def minhash_signatures(text: Any, *, num_perm: int = 128, shingle: str = "word", ngram: int = 5,
+                       normalize: Any = "default", seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash signatures of a text column.
+
+    Parameters
+    ----------
+    text : pyarrow string array or list of str
+    num_perm : int, default 128
+        Number of hash permutations (signature length).
+    shingle : {"word", "char"}, default "word"
+    ngram : int, default 5
+        Units per shingle.
+    normalize : Normalization or str, default "default"
+        Applied before shingling (see :class:`Normalization`).
+    seed : int, default 1
+        Seed of the permutations (fixed: the signature is a property of the text).
+
+    Returns
+    -------
+    signatures : ndarray (n, num_perm) of uint32
+    n_shingles : ndarray (n,) of int64 (0 for documents with no shingle)
+
+    Examples
+    --------
+    >>> sig, cnt = minhash_signatures(["the cat sat on the mat", "The cat sat on the mat!", "dogs"])
+    >>> bool((sig[0] == sig[1]).all()), float((sig[0] == sig[2]).mean())
+    (True, 0.0)
+    """
+    params = minhash_params(num_perm=num_perm, shingle=shingle, ngram=ngram, normalize=normalize, seed=seed)
+    norm = Normalization.parse(normalize)
+    arr = as_text_array(text)
+    if arr.null_count:
+        raise ValueError(f"the text has {arr.null_count} empty (null) values; fill or drop them first")
+    a, b = _permutations(params["num_perm"], params["seed"])
+    sigs, cnts = [], []
+    for lo, hi in _chunks(arr, TEXT_CHUNK_BYTES):
+        h, c = shingle_hashes(arr.slice(lo, hi - lo), shingle=shingle, ngram=params["ngram"], normalize=norm)
+        sigs.append(_signatures_of(h, c, a, b))
+        cnts.append(c)
+    if not sigs:
+        return np.zeros((0, params["num_perm"]), np.uint32), np.zeros(0, np.int64)
+    return np.concatenate(sigs), np.concatenate(cnts)
+
+
+def minhash_signal(source: Any, text_column: str, *, cache: bool = True, cache_root: Any = None,
+                   batch_size: int = 65536, **params: Any) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash signatures of a source's text column, read in batches and cached.
+
+    The signatures are stored with :class:`~datadiet.signals.SignalCache` (name
+    ``minhash``, keyed by the input fingerprint, the column and ``params``) and
+    memory-mapped on the next call.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> sig, cnt = minhash_signal(pa.table({"t": ["a b c", "d e f"]}), "t", num_perm=16)
+    >>> sig.shape, cnt.tolist()
+    ((2, 16), [1, 1])
+    """
+    from datadiet.io import open_source
+    from datadiet.signals import SignalCache
+
+    src = open_source(source)
+    src.check_columns([text_column])
+    key = {**minhash_params(**params), "column": text_column}
+    store = SignalCache(src, cache_root) if cache else None
+    if store is not None and store.enabled:
+        hit = store.load_vectors("minhash", key)
+        cnt = store.load_vectors("minhash_count", key)
+        if hit is not None and cnt is not None:
+            return hit, cnt
+    sigs, cnts = [], []
+    for batch in src.batches([text_column], batch_size):
+        col = batch.table.column(text_column)
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            raise TypeError(f"text column {text_column!r} must hold strings, found {col.type}")
+        s, c = minhash_signatures(col.combine_chunks(), **minhash_params(**params))
+        sigs.append(s)
+        cnts.append(c)
+    p = key["num_perm"]
+    sig = np.concatenate(sigs) if sigs else np.zeros((0, p), np.uint32)
+    cnt = np.concatenate(cnts) if cnts else np.zeros(0, np.int64)
+    if store is not None and store.enabled:
+        store.save_vectors("minhash", key, sig)
+        store.save_vectors("minhash_count", key, cnt)
+    return sig, cnt
+
+
+def jaccard_pairs(text: Any, left: np.ndarray, right: np.ndarray, *, shingle: str = "word", ngram: int = 5,
+                  normalize: Any = "default") -> np.ndarray:
+    """True Jaccard similarity of the shingle sets of documents ``left[k]`` and ``right[k]``.
+
+    Only the documents named in the pairs are shingled; the intersection of each
+    pair is counted with one ``searchsorted`` over sorted ``(document, shingle)`` keys.
+
+    Examples
+    --------
+    >>> jaccard_pairs(["a b c d", "a b c e", "x y"], [0, 0], [1, 2], ngram=1).round(2).tolist()
+    [0.6, 0.0]
+    """
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    if left.size == 0:
+        return np.zeros(0, np.float64)
+    arr = as_text_array(text)
+    docs, inv = np.unique(np.concatenate([left, right]), return_inverse=True)
+    li, ri = inv[: left.size], inv[left.size:]
+    h, c = shingle_hashes(pc.take(arr, pa.array(docs)), shingle=shingle, ngram=ngram, normalize=normalize)
+    owner = np.repeat(np.arange(docs.size, dtype=np.int64), c)
+    codes = np.unique(h, return_inverse=True)[1].astype(np.int64)
+    keys = np.unique((owner << np.int64(32)) | codes)  # sorted, one per (doc, distinct shingle)
+    kdoc = keys >> np.int64(32)
+    size = np.bincount(kdoc, minlength=docs.size)
+    start = np.zeros(docs.size + 1, dtype=np.int64)
+    np.cumsum(size, out=start[1:])
+    # probe every shingle of the smaller side of each pair in the other side's keys
+    small_is_left = size[li] <= size[ri]
+    a = np.where(small_is_left, li, ri)
+    b = np.where(small_is_left, ri, li)
+    na = size[a]
+    pair = np.repeat(np.arange(a.size), na)
+    offs = np.arange(int(na.sum()), dtype=np.int64) - np.repeat(np.cumsum(na) - na, na)
+    probe = (b[pair] << np.int64(32)) | (keys[start[a][pair] + offs] & np.int64(0xFFFFFFFF))
+    pos = np.minimum(np.searchsorted(keys, probe), keys.size - 1)
+    inter = np.bincount(pair, weights=(keys[pos] == probe), minlength=a.size)
+    union = size[li] + size[ri] - inter
+    return np.divide(inter, union, out=np.zeros(a.size), where=union > 0)

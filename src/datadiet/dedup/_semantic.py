@@ -1,0 +1,174 @@
+"""Semantic duplicates (SemDeDup): within each k-means cluster, link pairs above a cosine threshold.
+
+Embeddings are L2-normalised and clustered with spherical k-means
+(:func:`datadiet.index.kmeans`); inside each cluster a faiss range search finds
+every pair with cosine above ``search_threshold`` (default: the threshold). The
+pairs and their similarities are kept (``pairs_``, ``similarities_``), so
+:meth:`SemanticDedup.rethreshold` gives the selection at any threshold at or
+above ``search_threshold`` without searching again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from datadiet.dedup._base import BaseDedup, Combined
+from datadiet.select._base import check_number
+
+__all__ = ["SemanticDedup", "semantic_pairs"]
+
+
+def semantic_pairs(vectors: np.ndarray, labels: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All pairs ``(a < b)`` of rows in the same cluster with cosine >= ``radius`` (rows unit-norm)."""
+    import faiss
+
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    out_a, out_b, out_s = [], [], []
+    for members in np.split(order, bounds):
+        if members.size < 2:
+            continue
+        x = np.ascontiguousarray(vectors[members], dtype=np.float32)
+        index = faiss.IndexFlatIP(x.shape[1])
+        index.add(x)
+        lims, sims, idx = index.range_search(x, float(np.nextafter(np.float32(radius), np.float32(-1))))
+        q = np.repeat(np.arange(members.size), np.diff(lims.astype(np.int64)))
+        keep = (idx > q) & (sims >= radius)
+        out_a.append(members[q[keep]])
+        out_b.append(members[idx[keep]])
+        out_s.append(sims[keep])
+    if not out_a:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    return (np.concatenate(out_a).astype(np.int64), np.concatenate(out_b).astype(np.int64),
+            np.concatenate(out_s).astype(np.float32))
+
+
+class SemanticStage:
+    name = "semantic"
+    iterate = False
+
+    def __init__(self, owner: SemanticDedup) -> None:
+        self.o = owner
+        self.metrics: dict[str, Any] = {}
+        self.pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.fixed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def links(self, comb: Combined, active: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        t = float(self.o.threshold)
+        if self.fixed is not None:  # re-thresholding stored pairs
+            a, b, s = self.fixed
+            ok = (s >= t) & active[a] & active[b]
+            return a[ok], b[ok]
+        from datadiet.index import kmeans
+        from datadiet.index._kmeans import as_float32, row_hashes
+
+        if comb.sig.vectors is None:
+            raise ValueError("semantic dedup needs embeddings: name a --vectors column or give --model")
+        rows = np.flatnonzero(active)
+        x = as_float32(comb.sig.vectors[rows], normalize=True)
+        n = rows.size
+        k = self.o.n_clusters if self.o.n_clusters is not None else max(1, int(round(np.sqrt(n / 4))))
+        distinct = np.unique(row_hashes(x)).size
+        k = int(min(k, distinct, n))
+        labels = kmeans(x, k, spherical=True, seed=self.o.seed_int, ids=comb.sig.ids.take(rows)).labels \
+            if k > 1 else np.zeros(n, dtype=np.int64)
+        radius = t if self.o.search_threshold is None else float(self.o.search_threshold)
+        a, b, s = semantic_pairs(x, labels, radius)
+        a, b = rows[a], rows[b]
+        self.pairs = (a, b, s)
+        self.metrics = {"semantic_clusters": k, "semantic_pairs_searched": int(a.size),
+                        "semantic_search_threshold": radius}
+        ok = s >= t
+        return a[ok], b[ok]
+
+
+class SemanticDedup(BaseDedup):
+    """Drop semantic duplicates: rows of one k-means cluster whose embeddings have cosine >= threshold.
+
+    Parameters
+    ----------
+    threshold : float, default 0.95
+        Cosine similarity above which two rows are duplicates (SemDeDup's ``1 - eps``).
+    n_clusters : int, optional
+        k-means clusters (default ``sqrt(n / 4)``); pairs are only searched inside a cluster.
+    search_threshold : float, optional
+        Lowest cosine kept from the neighbour search (default ``threshold``); set it lower
+        to call :meth:`rethreshold` with thresholds down to it.
+    keep : {"first", "longest", "score", "random"}, default "first"
+    score : str, optional
+    seed : int, numpy Generator or None, default 0
+        Seeds k-means and ``keep="random"``.
+    within : bool, default True
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v = np.array([[1.0, 0.0], [0.999, 0.04], [0.0, 1.0]])
+    >>> d = SemanticDedup(threshold=0.99, n_clusters=1).fit(vectors=v)
+    >>> d.selection_.counts(), d.duplicate_of_.tolist()
+    ({'kept': 2, 'duplicate': 1}, [-1, 0, -1])
+    """
+
+    method = "semantic"
+    requires = ("vectors",)
+
+    def __init__(self, *, threshold: float = 0.95, n_clusters: int | None = None,
+                 search_threshold: float | None = None, keep: str = "first", score: str | None = None,
+                 seed: int | np.random.Generator | None = 0, within: bool = True) -> None:
+        self.threshold = threshold
+        self.n_clusters = n_clusters
+        self.search_threshold = search_threshold
+        self.keep = keep
+        self.score = score
+        self.seed = seed
+        self.within = within
+
+    def _check_params(self) -> None:
+        check_number("threshold", self.threshold, low=-1.0, high=1.0)
+        check_number("search_threshold", self.search_threshold, low=-1.0, high=1.0, allow_none=True)
+        check_number("n_clusters", self.n_clusters, low=1, integer=True, allow_none=True)
+        if self.search_threshold is not None and self.search_threshold > self.threshold:
+            raise ValueError(f"search_threshold ({self.search_threshold}) must be <= threshold ({self.threshold})")
+
+    def _stages(self) -> list[Any]:
+        from datadiet.io._hashing import resolve_seed
+
+        self.seed_int = resolve_seed(self.seed) if not isinstance(self.seed, np.random.Generator) else 0
+        stage = SemanticStage(self)
+        if getattr(self, "_fixed", None) is not None:
+            stage.fixed = self._fixed
+        self._stage = stage
+        return [stage]
+
+    def fit(self, signals: Any = None, /, *, against: Any = None, **arrays: Any) -> SemanticDedup:
+        self._fixed = None
+        super().fit(signals, against=against, **arrays)
+        a, b, s = self._stage.pairs  # type: ignore[misc]
+        self.pairs_ = np.stack([a, b], axis=1)
+        self.similarities_ = s
+        self.search_threshold_ = self._stage.metrics["semantic_search_threshold"]
+        self._fit_input = (signals, against, arrays)
+        return self
+
+    def rethreshold(self, threshold: float) -> Any:
+        """The selection at another cosine ``threshold`` (>= ``search_threshold_``), reusing the stored pairs.
+
+        Returns a :class:`~datadiet.Selection`; the fitted state is unchanged.
+        """
+        if not hasattr(self, "pairs_"):
+            raise ValueError("call fit before rethreshold")
+        check_number("threshold", threshold, low=-1.0, high=1.0)
+        if threshold < self.search_threshold_:
+            raise ValueError(f"threshold {threshold} is below the search threshold {self.search_threshold_} of "
+                             f"the fit; refit with search_threshold <= {threshold}")
+        clone = type(self)(**{**self.get_params(), "threshold": threshold,
+                              "search_threshold": self.search_threshold_})
+        clone._fixed = (self.pairs_[:, 0], self.pairs_[:, 1], self.similarities_)
+        signals, against, arrays = self._fit_input
+        clone._stage_fixed_fit(signals, against, arrays)
+        return clone.selection_
+
+    def _stage_fixed_fit(self, signals: Any, against: Any, arrays: dict[str, Any]) -> None:
+        BaseDedup.fit(self, signals, against=against, **arrays)
