@@ -8,8 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from datadiet.signals import SignalCache, hashed_ngrams, iter_ngrams, ngram_counts
-from datadiet.signals import _ngrams
+from datadiet.signals import SignalCache, _ngrams, hashed_ngrams, iter_ngrams, ngram_counts
 
 M64 = (1 << 64) - 1
 WORDPUNCT_ASCII = re.compile(r"[A-Za-z0-9_]+|[^A-Za-z0-9_\s\x1c-\x1f]+")
