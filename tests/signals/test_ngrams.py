@@ -103,3 +103,13 @@ def test_cache_is_written_once_and_reused(rt, tmp_path, monkeypatch):
                                   np.concatenate([b.buckets for _, b in again]))
     np.testing.assert_array_equal(np.concatenate([b.n_tokens for _, b in first]),
                                   np.concatenate([b.n_tokens for _, b in again]))
+
+
+def test_threads_give_the_same_features(rt, monkeypatch):
+    monkeypatch.setattr(_ngrams, "_pow_cache", {})  # force the shared power tables to grow under threads
+    t = pa.table({"text": rt.column("text")})
+    one = list(iter_ngrams(t, "text", buckets=999, cache=False, batch_size=500, n_jobs=1))
+    monkeypatch.setattr(_ngrams, "_pow_cache", {})
+    two = list(iter_ngrams(t, "text", buckets=999, cache=False, batch_size=500, n_jobs=2))
+    np.testing.assert_array_equal(np.concatenate([b.buckets for _, b in one]),
+                                  np.concatenate([b.buckets for _, b in two]))

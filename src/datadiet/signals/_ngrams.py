@@ -52,22 +52,24 @@ _P = np.uint64(0x100000001B3)  # odd, hence invertible modulo 2**64
 _P_INV = np.uint64(pow(0x100000001B3, -1, 2**64))
 _BIGRAM = np.uint64(0x9E3779B97F4A7C15)
 _UNI_SALT = np.uint64(0x2545F4914F6CDD1D)
-_pow_cache: dict[str, np.ndarray] = {}
+_pow_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
 # A chunk of text is featurised in one go; temporaries are ~40 bytes per text byte.
 _CHUNK_BYTES = 1 << 20
 
 
 def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
-    have = _pow_cache.get("p")
-    if have is None or have.size < n:
-        size = max(n, 2 * (0 if have is None else have.size), 1 << 16)
+    """``P**i`` and ``P**-i`` for ``i < n`` (a pair swapped in atomically: threads share it)."""
+    have = _pow_cache.get("pq")
+    if have is None or have[0].size < n:
+        size = max(n, 2 * (0 if have is None else have[0].size), 1 << 16)
         steps = np.full(size, _P, dtype=np.uint64)
         steps[0] = 1
-        _pow_cache["p"] = np.cumprod(steps, dtype=np.uint64)
+        p = np.cumprod(steps, dtype=np.uint64)
         steps[1:] = _P_INV
-        _pow_cache["q"] = np.cumprod(steps, dtype=np.uint64)
-    return _pow_cache["p"][:n], _pow_cache["q"][:n]
+        have = (p, np.cumprod(steps, dtype=np.uint64))
+        _pow_cache["pq"] = have
+    return have[0][:n], have[1][:n]
 
 
 @dataclass
