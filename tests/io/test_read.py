@@ -148,3 +148,11 @@ def test_vectors_column(tmp_path):
     np.testing.assert_allclose(sig.vectors, vecs)
     with pytest.raises(ValueError, match="different lengths"):
         load_signals(pa.table({"v": [[1.0, 2.0], [1.0]]}), Columns(vectors="v"))
+
+
+def test_jsonl_line_longer_than_arrow_block(tmp_path):
+    long_text = "word " * 400_000  # a 2 MB line: longer than pyarrow's default 1 MB JSON block
+    p = tmp_path / "long.jsonl"
+    p.write_text(json.dumps({"text": "short"}) + "\n" + json.dumps({"text": long_text}) + "\n")
+    sig = load_signals(p, Columns(text="text"), keep_text=True)
+    assert sig.text[1].as_py() == long_text

@@ -52,7 +52,7 @@ def make_select_command() -> click.Command:
 
     @user_errors
     def select(input: str, method: str, budget: str | None, output: Path, seed: int, allow_all: bool,
-               overwrite: bool, quiet: bool, report: Path | None, **kw: Any) -> None:
+               overwrite: bool, quiet: bool, report: Path | None, engine: str, **kw: Any) -> None:
         spec = specs[method]
         columns = columns_from(kw)
         opts = {"budget": budget, "seed": seed, "allow_all": allow_all, **kw}
@@ -68,7 +68,7 @@ def make_select_command() -> click.Command:
                 raise ValueError(f"--method {method} needs --budget (e.g. 1000, 10% or 5M-tokens)")
             selector = spec.build(opts)  # type: ignore[misc]
             need_tokens = budget is not None and Budget.parse(budget).is_tokens
-            sig = load_signals(source, columns, keep_text=spec.keep_text, need_tokens=need_tokens)
+            sig = load_signals(source, columns, keep_text=spec.keep_text, need_tokens=need_tokens, engine=engine)
             sel = selector.fit(sig).selection_
         mpath = _finish_selection(sel, source, columns, output, overwrite, input, report, data=source)
         paths: dict[str, Any] = {"selection": output, "manifest": mpath}
@@ -87,6 +87,8 @@ def make_select_command() -> click.Command:
         click.Option(["--allow-all"], is_flag=True, help="Keep everything when the budget exceeds the data."),
         click.Option(["--overwrite"], is_flag=True, help="Replace existing output files."),
         click.Option(["--report"], type=click.Path(path_type=Path), help="Also write an HTML report here."),
+        click.Option(["--engine"], type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                     help="Read with this engine: in-process, or Ray Data (one task per shard; same result)."),
     ]
     seen = {p.name for p in params}
     extra = [o for s in specs.values() for o in s.options] + SHARED_OPTIONS

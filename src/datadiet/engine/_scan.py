@@ -1,4 +1,4 @@
-"""Local engine: stream a source once and gather the small per-example signals."""
+"""Gather the small per-example signals of a source in one streaming pass (any engine)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from datadiet.engine._progress import progress
+from datadiet.engine._step import Step
 from datadiet.io._ids import batch_ids, check_unique
 from datadiet.io._read import Batch, Source, open_source
 from datadiet.signals._table import Columns, Signals
 from datadiet.signals._tokens import estimate_tokens
 
-__all__ = ["load_signals", "for_each_batch", "total_rows"]
+__all__ = ["load_signals", "for_each_batch", "total_rows", "SignalStep"]
 
 
 def total_rows(source: Source) -> int | None:
@@ -63,13 +64,50 @@ def _to_vectors(col: pa.ChunkedArray, name: str) -> np.ndarray:
     return flat.reshape(len(arr), d)
 
 
+class SignalStep(Step):
+    """Per batch: ids, token counts, group, scores, vectors and (optionally) text as one table."""
+
+    def __init__(self, columns: Columns, read: list[str], keep_text: bool, need_tokens: bool) -> None:
+        self.roles = columns
+        self.columns = read
+        self.keep_text = keep_text
+        self.need_tokens = need_tokens
+
+    def process_batch(self, batch: Batch) -> pa.Table:
+        c, t = self.roles, batch.table
+        group_col = c.group or c.label
+        out: dict[str, Any] = {"id": batch_ids(t, c.id, batch.file, batch.row_start)}
+        if c.text and c.text in t.column_names:
+            txt = t.column(c.text)
+            if not (pa.types.is_string(txt.type) or pa.types.is_large_string(txt.type)):
+                raise TypeError(f"text column {c.text!r} must hold strings, found {txt.type}")
+            if self.need_tokens and not c.tokens:
+                out["tokens"] = estimate_tokens(txt.combine_chunks())
+            if self.keep_text:
+                out["text"] = txt.combine_chunks().cast(pa.large_string())
+        if c.tokens:
+            out["tokens"] = _to_float(t.column(c.tokens), c.tokens)
+        if group_col:
+            g = t.column(group_col).combine_chunks()
+            if g.null_count:
+                raise ValueError(f"column {group_col!r} has {g.null_count} empty (null) values; fill or drop them first")
+            out["group"] = (g.dictionary_decode() if pa.types.is_dictionary(g.type) else g).cast(pa.string())
+        for name in c.scores:
+            out[f"score:{name}"] = _to_float(t.column(name), name)
+        if c.vectors:
+            vec = _to_vectors(t.column(c.vectors), c.vectors)
+            out["vectors"] = pa.FixedSizeListArray.from_arrays(pa.array(vec.ravel()), vec.shape[1])
+        return pa.table(out)
+
+
 def load_signals(data: Any, columns: Columns, *, keep_text: bool = False, need_tokens: bool = False,
-                 batch_size: int = 65536) -> Signals:
+                 batch_size: int = 65536, engine: Any = None) -> Signals:
     """Read the role columns of ``data`` in batches and return them as :class:`Signals`.
 
     Only the named columns are read. Text is kept in memory only when
     ``keep_text``; token counts come from ``columns.tokens`` or are estimated from
-    the text when ``need_tokens``.
+    the text when ``need_tokens``. ``engine`` is ``"local"`` (default), ``"ray"``
+    or an engine object; both give the same signals in the same order.
 
     Examples
     --------
@@ -79,8 +117,9 @@ def load_signals(data: Any, columns: Columns, *, keep_text: bool = False, need_t
     >>> s.group_names, s.tokens.tolist()
     (['x', 'y'], [1, 1])
     """
+    from datadiet.engine._local import get_engine
+
     source = open_source(data)
-    group_col = columns.group or columns.label
     if need_tokens and not columns.tokens and not columns.text:
         raise ValueError("a token budget needs token counts: name a --tokens column or a --text column to estimate them")
     needed = list(columns.needed())
@@ -88,46 +127,24 @@ def load_signals(data: Any, columns: Columns, *, keep_text: bool = False, need_t
     read_cols = [c for c in needed if c != columns.text or keep_text or (need_tokens and not columns.tokens)]
     if not read_cols:
         read_cols = [source.column_names[0]]
-
-    def step(batch: Batch) -> dict[str, Any]:
-        t = batch.table
-        part: dict[str, Any] = {"ids": batch_ids(t, columns.id, batch.file, batch.row_start)}
-        if columns.text and columns.text in t.column_names:
-            txt = t.column(columns.text)
-            if not (pa.types.is_string(txt.type) or pa.types.is_large_string(txt.type)):
-                raise TypeError(f"text column {columns.text!r} must hold strings, found {txt.type}")
-            if need_tokens and not columns.tokens:
-                part["tokens"] = estimate_tokens(txt.combine_chunks())
-            if keep_text:
-                part["text"] = txt.combine_chunks().cast(pa.large_string())
-        if columns.tokens:
-            part["tokens"] = _to_float(t.column(columns.tokens), columns.tokens)
-        if group_col:
-            g = t.column(group_col).combine_chunks()
-            if g.null_count:
-                raise ValueError(f"column {group_col!r} has {g.null_count} empty (null) values; fill or drop them first")
-            part["groups"] = g.cast(pa.string()) if not pa.types.is_dictionary(g.type) else g.dictionary_decode().cast(pa.string())
-        part["scores"] = {s: _to_float(t.column(s), s) for s in columns.scores}
-        if columns.vectors:
-            part["vectors"] = _to_vectors(t.column(columns.vectors), columns.vectors)
-        return part
-
-    parts = for_each_batch(source, read_cols, step, batch_size=batch_size)
-    if not parts or sum(len(p["ids"]) for p in parts) == 0:
+    step = SignalStep(columns, read_cols, keep_text, need_tokens)
+    table = get_engine(engine).run(source, step, batch_size=batch_size)
+    if table.num_rows == 0:
         raise ValueError(f"{source.name} has no rows: nothing to select from")
-    ids = pa.concat_arrays([p["ids"] for p in parts])
+    ids = table.column("id").combine_chunks()
     check_unique(ids, columns.id)
     kw: dict[str, Any] = {}
-    if "tokens" in parts[0]:
-        kw["tokens"] = np.concatenate([p["tokens"] for p in parts])
-    if group_col:
-        kw["groups"] = pa.chunked_array([p["groups"] for p in parts])
+    if "tokens" in table.column_names:
+        kw["tokens"] = table.column("tokens").to_numpy()
+    if "group" in table.column_names:
+        kw["groups"] = table.column("group")
     if columns.scores:
-        kw["scores"] = {s: np.concatenate([p["scores"][s] for p in parts]) for s in columns.scores}
+        kw["scores"] = {s: table.column(f"score:{s}").to_numpy() for s in columns.scores}
     if columns.vectors:
-        kw["vectors"] = np.concatenate([p["vectors"] for p in parts])
-    if keep_text and columns.text:
-        kw["text"] = pa.concat_arrays([p["text"] for p in parts])
+        vec = table.column("vectors").combine_chunks()
+        kw["vectors"] = vec.flatten().to_numpy().reshape(len(vec), vec.type.list_size)
+    if "text" in table.column_names:
+        kw["text"] = table.column("text").combine_chunks()
     sig = Signals.from_arrays(ids, **kw)
     sig.extra["fingerprint"] = source.fingerprint()
     return sig

@@ -187,7 +187,8 @@ class Source:
                     explicit_schema=schema,
                     unexpected_field_behavior="ignore" if schema is not None else "infer",
                 )
-                table = pajson.read_json(io.BytesIO(block), parse_options=opts)
+                table = pajson.read_json(io.BytesIO(block), parse_options=opts,
+                                         read_options=pajson.ReadOptions(block_size=max(len(block) + 1, 1 << 20)))
             except pa.ArrowInvalid as e:
                 raise ValueError(_json_error(path, block, line_no, schema, str(e))) from None
             if schema is None:

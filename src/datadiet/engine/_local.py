@@ -1,0 +1,47 @@
+"""The local engine: run a step in-process over streaming batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from datadiet.engine._progress import progress
+from datadiet.engine._step import Step
+from datadiet.io._read import open_source
+
+__all__ = ["LocalEngine", "get_engine"]
+
+
+class LocalEngine:
+    """Run a :class:`Step` over the batches of a source in this process, in input order."""
+
+    name = "local"
+
+    def run(self, data: Any, step: Step, *, batch_size: int = 65536, description: str = "reading") -> pa.Table:
+        from datadiet.engine._scan import total_rows
+
+        source = open_source(data)
+        source.check_columns(step.columns)
+        step.setup()
+        parts = []
+        with progress(description, total_rows(source)) as bar:
+            for batch in source.batches(step.columns, batch_size):
+                parts.append(step.process_batch(batch))
+                bar.advance(batch.table.num_rows)
+        if not parts:
+            return pa.table({})
+        return pa.concat_tables(parts)
+
+
+def get_engine(engine: Any = None) -> Any:
+    """``None`` / ``"local"`` -> :class:`LocalEngine`; ``"ray"`` -> :class:`RayEngine`; an engine object as is."""
+    if engine is None or engine == "local":
+        return LocalEngine()
+    if engine == "ray":
+        from datadiet.engine._ray import RayEngine
+
+        return RayEngine()
+    if hasattr(engine, "run"):
+        return engine
+    raise ValueError(f"engine must be 'local', 'ray' or an engine object; got {engine!r}")
