@@ -1,7 +1,6 @@
 """DSIR: datadiet ``dsir_select`` vs the reference ``data-selection`` 1.0.3 (``HashedNgramDSIR``).
 
-Both read the same pool (the first N paragraphs of ``bench/_pool.py``; the reference
-from JSONL, datadiet from the same rows in Parquet), the
+Both read the same pool (the first N paragraphs of ``bench/_pool.py``, as one JSONL file), the
 same target (the 401 BBC "tech" articles), 10,000 buckets, unigrams + bigrams,
 the same budget (10% of the pool) and two processes / threads each. The reference
 gets ``min_example_length=0`` so it keeps every text (its default of 100 tokens
@@ -133,18 +132,11 @@ def main(argv: list[str]) -> None:
         print(f"pool {n:,}: {describe(pool)}", file=sys.stderr)
         path = OUT / f"dsir_pool_{n}.jsonl"
         _write_jsonl(pool.select(["id", "text"]), path)
-        # datadiet reads the same rows from Parquet: its JSONL reader hits pyarrow's 1 MB
-        # block limit on the longest lines of this pool (reported as a foundation bug)
-        ppath = OUT / f"dsir_pool_{n}.parquet"
-        if not ppath.exists():
-            import pyarrow.parquet as pq
-
-            pq.write_table(pool.select(["id", "text"]), ppath)
         k = n // 10
         work = OUT / f"dsir_work_{n}"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
-        ours = run_isolated(_OURS.format(pool=str(ppath), target=str(target), k=k, jobs=JOBS, buckets=BUCKETS,
+        ours = run_isolated(_OURS.format(pool=str(path), target=str(target), k=k, jobs=JOBS, buckets=BUCKETS,
                                          cache=str(work / "cache"), out=str(work / "ours.npy")))
         chosen = {"datadiet": np.load(work / "ours.npy")}
         ref = None
