@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,13 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
 demo: $(VENV)/.installed-base
 	$(BIN)/datadiet demo --out demo_out
 
-test: $(VENV)/.installed-dev
+# The report's browser test needs Debian's chromium; without root or apt it skips and says why.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) ; } || \
+	  echo "chromium not installed: the browser test will be skipped"
+
+test: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-dev

@@ -126,3 +126,6 @@ def test_demo_runs_on_real_data(tmp_path):
     assert "kept per topic: business 100/510" in res.stdout
     kept = Path(tmp_path / "demo" / "bbc_balanced.jsonl")
     assert len(kept.read_text().splitlines()) == 500
+    report = tmp_path / "demo" / "bbc_balanced.report.html"
+    assert f"report:    {report}" in res.stdout
+    assert 'data-value="500"' in report.read_text()

@@ -81,3 +81,13 @@ def test_apply_refuses_other_data(sel, bbc, tmp_path):
     with pytest.raises(ValueError, match="has 10 rows but the selection has 2225"):
         apply_selection(sel, bbc.slice(0, 10), out, id_column="id")
     assert not out.exists()
+
+
+def test_outputs_get_normal_permissions(sel, tmp_path):
+    import os
+
+    p = tmp_path / "sel.parquet"
+    sel.write(p)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (p.stat().st_mode & 0o777) == 0o666 & ~mask

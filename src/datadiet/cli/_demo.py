@@ -31,7 +31,11 @@ def run_demo(out: Path, budget: int = 1000, seed: int = 0) -> dict[str, Any]:
     mpath = sel.write(sel_path, overwrite=True)
     kept = out / "bbc_balanced.jsonl"
     apply_selection(sel, data, kept, overwrite=True)
-    return {"data": data, "selection": sel_path, "manifest": mpath, "kept": kept, "selection_obj": sel}
+    from datadiet.report import write_report
+
+    report = write_report(sel_path, out / "bbc_balanced.report.html", data=data, overwrite=True)
+    return {"data": data, "selection": sel_path, "manifest": mpath, "kept": kept, "report": report,
+            "selection_obj": sel}
 
 
 @click.command("demo")
@@ -50,9 +54,10 @@ def demo(out: Path, budget: int, seed: int, quiet: bool) -> None:
     """
     res = run_demo(out, budget, seed)
     sel = res["selection_obj"]
-    paths = {k: res[k] for k in ("data", "selection", "manifest", "kept")}
+    paths = {k: res[k] for k in ("data", "selection", "manifest", "kept", "report")}
     print_summary("datadiet demo: BBC News, topics balanced (alpha=0)", sel.manifest(), paths, quiet)
-    click.echo(f"selection: {res['selection']}\nmanifest:  {res['manifest']}\nkept rows: {res['kept']}")
+    click.echo(f"selection: {res['selection']}\nmanifest:  {res['manifest']}\nkept rows: {res['kept']}\n"
+               f"report:    {res['report']}")
     groups = sel.metrics["groups"]
     click.echo("kept per topic: " + ", ".join(f"{g} {d['kept']}/{d['input']}" for g, d in groups.items()))
     assert np.isclose(sum(d["kept"] for d in groups.values()), budget)
