@@ -3,6 +3,7 @@
 from datadiet.io._apply import apply_selection
 from datadiet.io._atomic import atomic_path, check_output_path
 from datadiet.io._budget import Budget
+from datadiet.io._chain import chain
 from datadiet.io._hashing import hash_ids, resolve_seed, uniform_keys
 from datadiet.io._ids import batch_ids
 from datadiet.io._read import Batch, Source, open_source
@@ -16,6 +17,7 @@ __all__ = [
     "apply_selection",
     "atomic_path",
     "batch_ids",
+    "chain",
     "check_output_path",
     "hash_ids",
     "manifest_path",
