@@ -15,6 +15,8 @@ COMMANDS = [
     ("datadiet.cli._info", "info"),
     ("datadiet.cli._select", "make_select_command"),
     ("datadiet.cli._apply", "apply"),
+    ("datadiet.cli._embed", "embed"),
+    ("datadiet.cli._cluster", "cluster"),
     ("datadiet.cli._report", "report"),
     ("datadiet.cli._demo", "demo"),
     ("datadiet.cli._dedup", "dedup"),

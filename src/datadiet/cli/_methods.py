@@ -41,7 +41,7 @@ class MethodSpec:
 _REGISTRY: dict[str, MethodSpec] = {}
 
 #: Modules that register specs when imported.
-SPEC_MODULES = ["datadiet.cli._methods_basic", "datadiet.cli._methods_dsir"]
+SPEC_MODULES = ["datadiet.cli._methods_basic", "datadiet.cli._methods_dsir", "datadiet.cli._methods_embed"]
 
 
 def register(spec: MethodSpec) -> MethodSpec:

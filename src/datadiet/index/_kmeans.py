@@ -10,6 +10,8 @@ never copied whole into memory.
 from __future__ import annotations
 
 import mmap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +44,27 @@ class KMeansResult:
     def sizes(self) -> np.ndarray:
         """Number of rows in each cluster."""
         return np.bincount(self.labels, minlength=self.k)
+
+
+#: Multiply-adds below which faiss runs on one thread: OpenMP start-up and spinning cost more
+#: than they save on small problems, and far more on a busy machine.
+SMALL_WORK = 2e9
+
+
+@contextmanager
+def faiss_threads(work: float) -> Iterator[None]:
+    """Run faiss single-threaded for small jobs (``work`` multiply-adds), restoring the setting after."""
+    import faiss
+
+    if work >= SMALL_WORK:
+        yield
+        return
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def _check_vectors(vectors: Any, what: str = "vectors") -> np.ndarray:
@@ -131,7 +154,8 @@ def assign(vectors: Any, centroids: np.ndarray, *, spherical: bool = False,
     dist = np.empty(n, dtype=np.float32)
     for start in range(0, n, batch_size):
         x = as_float32(vectors[start:start + batch_size], normalize=spherical)
-        d, i = index.search(x, 1)
+        with faiss_threads(float(len(x)) * c.shape[0] * c.shape[1]):
+            d, i = index.search(x, 1)
         labels[start:start + len(x)] = i[:, 0]
         dist[start:start + len(x)] = (1.0 - d[:, 0]) if spherical else np.sqrt(np.maximum(d[:, 0], 0))
         release_pages(vectors)
@@ -209,7 +233,8 @@ def kmeans(vectors: Any, k: int, *, spherical: bool = False, seed: int = 0, nite
                       max_points_per_centroid=max(1, -(-len(train) // int(k))),
                       min_points_per_centroid=1, verbose=False)
     km.cp.init_method = faiss.ClusteringInitMethod_AFK_MC2
-    km.train(train)
+    with faiss_threads(float(len(train)) * int(k) * d * int(niter)):
+        km.train(train)
     centroids = np.ascontiguousarray(km.centroids, dtype=np.float32).reshape(int(k), d)
     del train
     labels, dist = assign(vectors, centroids, spherical=spherical, batch_size=batch_size)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from datadiet.index._kmeans import _check_vectors, as_float32, release_pages
+from datadiet.index._kmeans import _check_vectors, as_float32, faiss_threads, release_pages
 
 __all__ = ["knn", "METRICS"]
 
@@ -72,7 +72,8 @@ def knn(query: Any, base: Any, k: int, *, metric: str = "cosine", batch_size: in
     idx = np.empty((m, k), dtype=np.int64)
     for start in range(0, m, batch_size):
         x = as_float32(query[start:start + batch_size], normalize=cos)
-        d, i = index.search(x, kk)
+        with faiss_threads(float(len(x)) * n * base.shape[1]):
+            d, i = index.search(x, kk)
         d = (1.0 - d) if cos else np.sqrt(np.maximum(d, 0))
         if exclude_self:
             rows = np.arange(start, start + len(x))[:, None]

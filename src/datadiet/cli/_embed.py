@@ -1,0 +1,68 @@
+"""``datadiet embed``: encode a text column into the cached ``embedding`` signal."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+
+from datadiet.cli._common import common_options, user_errors
+from datadiet.io import atomic_path, check_output_path, open_source
+
+EPILOG = """
+\b
+Examples:
+  datadiet embed reviews.jsonl --text text --model minilm        # all-MiniLM-L6-v2, 384-d
+  datadiet embed reviews.jsonl --text text --model static        # model2vec static model, fast
+  datadiet embed reviews.jsonl --text text --model hashed        # no model: hashed n-gram TF-IDF
+  datadiet embed data.parquet --text body --model ./my-st-model -o vectors.npy
+\b
+Interrupted runs resume: encoded parts are kept in the cache and not recomputed.
+Then: datadiet select reviews.jsonl --text text --model minilm --method auto --budget 10% -o sel.parquet
+"""
+
+
+@click.command("embed", epilog=EPILOG)
+@click.argument("input")
+@click.option("--text", "text_col", metavar="COL", required=True, help="Text column to embed.")
+@click.option("--model", required=True, metavar="MODEL",
+              help="minilm, static, hashed[:DIM], or a local sentence-transformers / model2vec folder.")
+@click.option("--batch-size", type=int, default=1024, show_default=True,
+              help="Rows per encoded part (the unit of resumption).")
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Also write the vectors to this .npy file.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --output.")
+@common_options
+@user_errors
+def embed(input: str, text_col: str, model: str, batch_size: int, output: Path | None, overwrite: bool,
+          quiet: bool) -> None:
+    """Embed the --text column of INPUT with --model and cache it as the 'embedding' signal."""
+    from datadiet.signals import SignalCache, embed_source
+
+    if output is not None:
+        check_output_path(output, overwrite)
+        if output.suffix != ".npy":
+            raise ValueError(f"output {output} must end in .npy")
+    source = open_source(input)
+    t0 = time.perf_counter()
+    vec = embed_source(source, text_col, model, batch_size=batch_size)
+    seconds = time.perf_counter() - t0
+    if output is not None:
+        with atomic_path(output) as tmp, open(tmp, "wb") as f:
+            np.save(f, np.asarray(vec))
+    if quiet:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"datadiet embed {input}", title_justify="left", show_header=False)
+    t.add_row("rows", f"{vec.shape[0]:,}")
+    t.add_row("dimensions", str(vec.shape[1]))
+    t.add_row("model", model)
+    t.add_row("seconds", f"{seconds:.1f} ({vec.shape[0] / max(seconds, 1e-9):,.0f} rows/s)")
+    cache = SignalCache(source)
+    t.add_row("cached in", str(cache.dir) if cache.dir else "(not cached: in-memory input)")
+    if output is not None:
+        t.add_row("written", str(output))
+    Console().print(t)

@@ -1,0 +1,136 @@
+"""Shared parts of the selectors that work in embedding space.
+
+They need ``signals.vectors``; they cluster with faiss k-means (spherical for the
+cosine metric), split the budget across clusters and choose inside each cluster,
+so nothing is quadratic in the number of examples. Every one of them records
+coverage metrics (clusters covered, mean distance to the nearest kept example,
+diversity) in the manifest.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+from datadiet.balance._allocate import round_preserving_sum, water_fill
+from datadiet.index._kmeans import KMeansResult, kmeans
+from datadiet.io._hashing import uniform_keys
+from datadiet.metrics._coverage import coverage_metrics
+from datadiet.select._base import BaseSelector, Picked, check_choice, check_number
+from datadiet.signals._table import Signals
+
+__all__ = ["EmbeddingSelector", "allocate", "rank_within", "auto_clusters"]
+
+
+def auto_clusters(n: int, budget: int | None = None) -> int:
+    """Default number of clusters: ``round(sqrt(n))``, at most ``n`` and at most the budget when given."""
+    k = max(1, int(round(math.sqrt(n))))
+    if budget is not None:
+        k = min(k, max(1, budget))
+    return min(k, n)
+
+
+def allocate(weights: np.ndarray, cap: np.ndarray, total: int) -> np.ndarray:
+    """Integer amounts ∝ ``weights``, each at most ``cap``, summing to ``min(total, cap.sum())``.
+
+    Examples
+    --------
+    >>> allocate(np.array([1.0, 1.0, 2.0]), np.array([10, 1, 10]), 8).tolist()
+    [2, 1, 5]
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    cap = np.asarray(cap, dtype=np.float64)
+    if w.sum() <= 0:
+        w = np.where(cap > 0, 1.0, 0.0)
+    total = int(min(total, cap.sum()))
+    q = water_fill(w / w.sum(), cap, total)
+    out = round_preserving_sum(q, cap)
+    short = total - int(out.sum())
+    if short > 0:  # rounding left room: give it to clusters with space, largest weight first
+        room = np.flatnonzero(out < cap)
+        order = room[np.lexsort((room, -w[room]))]
+        for j in order[:short]:
+            out[j] += 1
+    return out
+
+
+def rank_within(labels: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:
+    """Rank of every row inside its cluster when sorted by ``key`` ascending (0 = first)."""
+    order = np.lexsort((key, labels))
+    sorted_labels = labels[order]
+    starts = np.searchsorted(sorted_labels, np.arange(k))
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[order] = np.arange(len(labels)) - starts[sorted_labels]
+    return rank
+
+
+class EmbeddingSelector(BaseSelector):
+    """Base of the embedding-space selectors (clustering, budget per cluster, coverage metrics)."""
+
+    requires: ClassVar[tuple[str, ...]] = ("vectors",)
+    supports_tokens: ClassVar[bool] = False
+
+    n_clusters: Any
+    metric: str
+    niter: int
+
+    def _check_common(self) -> None:
+        if self.n_clusters != "auto":
+            check_number("n_clusters", self.n_clusters, low=1, integer=True)
+        check_choice("metric", self.metric, ("cosine", "l2"))
+        check_number("niter", self.niter, low=1, integer=True)
+
+    def _check_params(self) -> None:
+        self._check_common()
+
+    def _clusters(self, sig: Signals, seed: int, k: int | None = None) -> KMeansResult:
+        """k-means of the vectors into ``k`` clusters (default from ``n_clusters``); cached on ``sig.extra``."""
+        assert sig.vectors is not None
+        n = len(sig)
+        if k is None:
+            k = auto_clusters(n) if self.n_clusters == "auto" else int(self.n_clusters)
+        k = min(int(k), n)
+        key = ("kmeans", k, self.metric, seed, self.niter)
+        cached = sig.extra.get("_kmeans_cache")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        try:
+            res = kmeans(sig.vectors, k, spherical=self.metric == "cosine", seed=seed, niter=self.niter,
+                         ids=sig.ids)
+        except ValueError as e:
+            if "distinct" not in str(e):
+                raise
+            from datadiet.index._kmeans import row_hashes
+
+            distinct = len(np.unique(row_hashes(np.asarray(sig.vectors))))
+            res = kmeans(sig.vectors, min(k, distinct), spherical=self.metric == "cosine", seed=seed,
+                         niter=self.niter, ids=sig.ids, max_train=max(distinct, len(sig)))
+        sig.extra["_kmeans_cache"] = (key, res)
+        return res
+
+    def _keys(self, sig: Signals, seed: int) -> np.ndarray:
+        return uniform_keys(sig.ids, seed)
+
+    def _finish(self, sig: Signals, chosen: np.ndarray, seed: int, res: KMeansResult | None,
+                repeats: np.ndarray | None = None, extra_metrics: dict[str, Any] | None = None,
+                weights: np.ndarray | None = None, labels: np.ndarray | None = None) -> Picked:
+        chosen = np.asarray(chosen, dtype=np.int64)
+        order = np.argsort(chosen, kind="stable")
+        chosen = chosen[order]
+        if repeats is not None:
+            repeats = np.asarray(repeats)[order]
+        if weights is not None:
+            weights = np.asarray(weights)[order]
+        assert sig.vectors is not None
+        if labels is None and res is not None:
+            labels = res.labels
+        metrics = coverage_metrics(sig.vectors, chosen, labels=labels,
+                                   metric=self.metric, keys=self._keys(sig, seed ^ 0xC0FE))
+        metrics.update(extra_metrics or {})
+        extra: dict[str, Any] = {}
+        if labels is not None:
+            extra["cluster"] = np.asarray(labels).astype(np.int32)
+        return Picked(chosen, repeats=repeats, weights=weights, metrics={"coverage": metrics, **(
+            {"clusters": int(np.unique(labels).size)} if labels is not None else {})}, extra=extra)
