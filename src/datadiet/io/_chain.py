@@ -11,6 +11,9 @@ from datadiet.io._selection import Selection
 
 __all__ = ["chain"]
 
+# totals of the second step describe only the rows it saw, not the input
+_SUBSET_ONLY = ("tokens_kept", "tokens_input")
+
 
 def chain(first: Selection, second: Selection) -> Selection:
     """Combine ``first`` with ``second``, a selection made on the rows ``first`` kept.
@@ -68,7 +71,8 @@ def chain(first: Selection, second: Selection) -> Selection:
         method=f"{first.method}+{second.method}",
         params={"steps": [{"method": first.method, **first.params}, {"method": second.method, **second.params}]},
         seed=second.seed if second.seed is not None else first.seed,
-        metrics={**first.metrics, **second.metrics}, info={**second.info, **first.info},
+        metrics={**first.metrics, **{k: v for k, v in second.metrics.items() if k not in _SUBSET_ONLY}},
+        info={**second.info, **first.info},
     )
 
 

@@ -69,6 +69,29 @@ class Signals:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def take(self, indices: Any) -> Signals:
+        """The signals of the rows at ``indices`` (e.g. what a first method kept).
+
+        Examples
+        --------
+        >>> s = Signals.from_arrays(groups=["a", "b", "a"], scores={"q": [1.0, 2.0, 3.0]})
+        >>> t = s.take([1, 2])
+        >>> t.ids.to_pylist(), t.groups.tolist(), t.scores["q"].tolist()
+        ([1, 2], [1, 0], [2.0, 3.0])
+        """
+        idx = np.asarray(indices, dtype=np.int64)
+        pick = pa.array(idx)
+        return Signals(
+            ids=self.ids.take(pick),
+            tokens=None if self.tokens is None else self.tokens[idx],
+            groups=None if self.groups is None else self.groups[idx],
+            group_names=list(self.group_names),
+            scores={k: v[idx] for k, v in self.scores.items()},
+            vectors=None if self.vectors is None else self.vectors[idx],
+            text=None if self.text is None else self.text.take(pick),
+            extra=dict(self.extra),
+        )
+
     @classmethod
     def from_arrays(
         cls,
