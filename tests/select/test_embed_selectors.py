@@ -181,3 +181,13 @@ def test_auto_rule_switches_with_budget(bbc_static):
     assert small.selection_.metrics["auto"]["method"] == "prototypes"
     # one prototype per k-means cluster: every cluster covered
     assert small.selection_.metrics["coverage"]["clusters_covered"] == 1.0
+
+
+def test_auto_with_groups_stratifies_exactly(bbc_static):
+    sel = AutoSelector(budget=445, seed=2).fit(bbc_static)  # 20%: cluster-balanced inside each topic
+    counts = np.bincount(bbc_static.groups[sel.selected_indices_], minlength=5)
+    sizes = np.bincount(bbc_static.groups, minlength=5)
+    np.testing.assert_allclose(counts, sizes * 0.2, atol=1)
+    assert sel.selection_.metrics["auto"]["stratified_by_group"] is True
+    plain = AutoSelector(budget=445, seed=2).fit(Signals.from_arrays(bbc_static.ids, vectors=bbc_static.vectors))
+    assert plain.selection_.metrics["auto"]["stratified_by_group"] is False

@@ -1,0 +1,82 @@
+"""`datadiet embed`, `datadiet cluster` and the embedding methods of `datadiet select`, as subprocesses."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+DATADIET = [sys.executable, "-m", "datadiet"]
+
+
+def run(*args, cwd=None):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OPENBLAS_NUM_THREADS": "1"}
+    env.pop("DATADIET_CACHE_DIR", None)
+    return subprocess.run([*DATADIET, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def assert_user_error(res, *fragments):
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr
+    assert len([x for x in res.stderr.strip().splitlines() if x.strip()]) == 1, res.stderr
+    for f in fragments:
+        assert f in res.stderr, (f, res.stderr)
+
+
+@pytest.fixture
+def rt_jsonl(rt, tmp_path):
+    from datadiet._testing import write_jsonl
+
+    return write_jsonl(rt.slice(0, 1200), tmp_path / "rt.jsonl")
+
+
+def test_embed_cluster_select_from_cached_signal(rt_jsonl, tmp_path):
+    before = rt_jsonl.read_bytes()
+    res = run("embed", rt_jsonl, "--text", "text", "--model", "hashed:64", "-o", tmp_path / "v.npy")
+    assert res.returncode == 0, res.stderr
+    vec = np.load(tmp_path / "v.npy")
+    assert vec.shape == (1200, 64)
+    res = run("cluster", rt_jsonl, "--text", "text", "--model", "hashed:64", "--k", "12", "-o", tmp_path / "cl.parquet")
+    assert res.returncode == 0, res.stderr
+    cl = pq.read_table(tmp_path / "cl.parquet")
+    assert cl.column_names == ["id", "cluster", "distance"] and cl.num_rows == 1200
+    assert len(set(cl.column("cluster").to_pylist())) == 12
+    # the embedding signal is reused: no --model needed any more
+    for method in ("auto", "facility-location", "kcenter", "prototypes", "diversify", "cluster-balanced"):
+        out = tmp_path / f"{method}.parquet"
+        res = run("select", rt_jsonl, "--id", "id", "--text", "text", "--method", method, "--budget", "5%", "-o", out)
+        assert res.returncode == 0, (method, res.stderr)
+        m = json.loads(out.with_suffix(".manifest.json").read_text())
+        assert m["n_kept"] == 60 and m["method"] == method
+        assert 0 < m["metrics"]["coverage"]["clusters_covered"] <= 1
+        assert m["vectors"]["text"] == "text"
+        assert "cluster" in pq.read_table(out).column_names
+    assert rt_jsonl.read_bytes() == before
+
+
+def test_select_from_vectors_column(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 8)).astype(np.float32)
+    path = tmp_path / "v.parquet"
+    pq.write_table(pa.table({"id": np.arange(300), "emb": pa.array(x.tolist(), pa.list_(pa.float32()))}), path)
+    out = tmp_path / "sel.parquet"
+    res = run("select", path, "--id", "id", "--vectors", "emb", "--method", "kcenter", "--metric", "l2",
+              "--budget", "30", "-o", out)
+    assert res.returncode == 0, res.stderr
+    assert pq.read_table(out).column("kept").to_numpy().sum() == 30
+
+
+def test_bad_input_is_one_line(rt_jsonl, tmp_path):
+    out = tmp_path / "sel.parquet"
+    assert_user_error(run("select", rt_jsonl, "--method", "kcenter", "--budget", "10", "-o", out), "--vectors")
+    assert_user_error(run("embed", rt_jsonl, "--text", "text", "--model", "org/some-hub-model"),
+                      "never downloads")
+    assert_user_error(run("embed", rt_jsonl, "--text", "body", "--model", "hashed"), "'body' not found")
+    assert_user_error(run("cluster", rt_jsonl, "--text", "text", "--model", "hashed:16", "--k", "5000"), "k must be")
+    assert_user_error(run("select", rt_jsonl, "--text", "text", "--model", "hashed:16", "--method", "auto",
+                          "--budget", "1M-tokens", "-o", out), "not tokens")
+    assert not out.exists()
