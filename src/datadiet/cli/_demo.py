@@ -17,7 +17,8 @@ def run_demo(out: Path, budget: int = 1000, seed: int = 0) -> dict[str, Any]:
 
     Steps: exact + MinHash near-duplicate removal (Jaccard >= 0.8), then topics
     made equal (temperature alpha 0) among the unique articles, chained into one
-    selection; the kept rows, the manifest and an HTML report are written.
+    selection; the kept rows, the manifest and an HTML report (with a 2-D map of
+    a no-model hashed-n-gram embedding) are written.
     """
     from datadiet._testing import bbc_news, write_jsonl
     from datadiet.balance import GroupBalanceSelector
@@ -26,7 +27,9 @@ def run_demo(out: Path, budget: int = 1000, seed: int = 0) -> dict[str, Any]:
     from datadiet.report import write_report
 
     out.mkdir(parents=True, exist_ok=True)
-    data = write_jsonl(bbc_news(), out / "bbc_news.jsonl")
+    data = out / "bbc_news.jsonl"
+    if not data.exists():  # written once, so the signal cache (keyed by file and mtime) is reused
+        write_jsonl(bbc_news(), data)
     columns = Columns(id="id", text="text", group="topic")
     source = open_source(data)
     sig = load_signals(source, columns, keep_text=True, need_tokens=True)
@@ -40,6 +43,9 @@ def run_demo(out: Path, budget: int = 1000, seed: int = 0) -> dict[str, Any]:
     mpath = sel.write(sel_path, overwrite=True)
     kept = out / "bbc_balanced.jsonl"
     apply_selection(sel, data, kept, overwrite=True)
+    from datadiet.signals import embed_source
+
+    embed_source(data, "text", "hashed")  # no-model embedding (LSA), cached beside the data: the report's map
     report = write_report(sel_path, out / "bbc_balanced.report.html", data=data, overwrite=True)
     return {"data": data, "selection": sel_path, "manifest": mpath, "kept": kept, "report": report,
             "selection_obj": sel}
