@@ -49,9 +49,9 @@ def vectors_for(source: Source, columns: Columns, model: str | None, *, batch_si
         found = [e for e in SignalCache(source, root=cache_dir).entries()
                  if e.get("name") == "embedding" and e.get("params", {}).get("text") == columns.text]
         if len(found) == 1:
-            vec = SignalCache(source, root=cache_dir).load_vectors("embedding", found[0]["params"])
-            if vec is not None:
-                return vec, dict(found[0]["params"])
+            cached = SignalCache(source, root=cache_dir).load_vectors("embedding", found[0]["params"])
+            if cached is not None:
+                return cached, dict(found[0]["params"])
         if len(found) > 1:
             models = ", ".join(str(e["params"].get("model")) for e in found)
             raise ValueError(f"several cached embeddings of {columns.text!r} ({models}); pick one with --model")

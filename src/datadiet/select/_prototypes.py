@@ -88,8 +88,8 @@ class PrototypeSelector(EmbeddingSelector):
         keep = self.keep
         if keep == "auto":
             keep = "easy" if total < EASY_BELOW * n else "hard"
-        budget_k = -(-total // self.per_cluster)
-        budget_k = budget_k if keep == "easy" and budget_k <= self.max_clusters else None
+        want = -(-total // self.per_cluster)
+        budget_k = want if keep == "easy" and want <= self.max_clusters else None
         res = self._clusters(sig, seed, budget_k if self.n_clusters == "auto" else None)
         sizes = res.sizes()
         spread = np.bincount(res.labels, weights=res.distances, minlength=res.k) / np.maximum(sizes, 1)

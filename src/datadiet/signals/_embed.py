@@ -175,5 +175,6 @@ def embed_source(source: Any, text_column: str, model: str | Encoder, *, cache: 
         del out
     store._describe(SIGNAL, params, final, shape=[n, encoder.dim], dtype="float32",
                     seconds=round(time.perf_counter() - t0, 3))
-    shutil.rmtree(parts_dir, ignore_errors=True)
+    if parts_dir is not None:
+        shutil.rmtree(parts_dir, ignore_errors=True)
     return np.load(final, mmap_mode="r")

@@ -29,8 +29,11 @@ __all__ = ["Encoder", "get_encoder", "ALIASES", "resolve_model"]
 class Encoder(Protocol):
     """Turns texts into unit-length float32 vectors."""
 
-    name: str
-    dim: int
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
@@ -114,7 +117,7 @@ class SentenceTransformerEncoder:
         self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
         get_dim = getattr(self._model, "get_embedding_dimension", None) or \
             self._model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
+        self.dim = int(get_dim() or 0)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         v = self._model.encode(list(texts), batch_size=self.batch_size, show_progress_bar=False,
