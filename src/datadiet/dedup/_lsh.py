@@ -125,12 +125,14 @@ def band_links(signatures: np.ndarray, rows_idx: np.ndarray, rank: np.ndarray, b
     m = rows_idx.size
     if m < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    r_rank = rank[rows_idx]
+    # rows in rank order once; a stable sort by band key then keeps rank order inside each bucket
+    rows_idx = rows_idx[np.argsort(rank[rows_idx], kind="stable")]
+    sub = signatures[rows_idx]
     out_a, out_b = [], []
     for j in range(bands):
-        block = signatures[rows_idx, j * rows:(j + 1) * rows].astype(np.uint64)
+        block = sub[:, j * rows:(j + 1) * rows].astype(np.uint64)
         key = splitmix64((block * _R[:rows]).sum(axis=1, dtype=np.uint64) ^ np.uint64(j))
-        order = np.lexsort((r_rank, key))
+        order = np.argsort(key, kind="stable")
         ks = key[order]
         new = np.empty(m, dtype=bool)
         new[0] = True
