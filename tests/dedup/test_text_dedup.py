@@ -224,3 +224,16 @@ def test_bad_input():
         ExactDedup(keep="score", score="q").fit(text=["a", "a"])
     with pytest.raises(ValueError, match="no examples"):
         ExactDedup().fit(Signals(pa.array([], pa.int64()), text=pa.array([], pa.string())))
+
+
+def test_threaded_signatures_equal_serial(bbc, monkeypatch):
+    import datadiet.dedup._minhash as mh
+
+    monkeypatch.setattr(mh, "TEXT_CHUNK_BYTES", 200_000)  # many blocks, so threads really share the work
+    texts = bbc.column("text").combine_chunks()
+    serial, c1 = mh.minhash_signatures(texts, n_jobs=1)
+    threaded, c2 = mh.minhash_signatures(texts, n_jobs=3)
+    np.testing.assert_array_equal(serial, threaded)
+    np.testing.assert_array_equal(c1, c2)
+    with pytest.raises(ValueError, match="n_jobs"):
+        mh.minhash_signatures(texts[:2], n_jobs=0)

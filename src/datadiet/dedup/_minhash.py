@@ -20,6 +20,8 @@ signature is all ``0xFFFFFFFF`` and :func:`shingle_counts` reports 0.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -38,7 +40,7 @@ _SEP[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
 _MIX = np.random.default_rng(0x5817).integers(1, 2**63, size=64, dtype=np.uint64) | np.uint64(1)
 _M2 = np.uint64(0x94D049BB133111EB)
 #: Bytes of text shingled at once (bounds the temporary arrays to ~40x this).
-TEXT_CHUNK_BYTES = 16 << 20
+TEXT_CHUNK_BYTES = 4 << 20
 #: Shingles hashed by all permutations at once (bounds the (shingles, perms) block).
 SHINGLE_BLOCK = 2048
 
@@ -206,7 +208,8 @@ def _chunks(arr: pa.Array, max_bytes: int) -> list[tuple[int, int]]:
 
 
 def minhash_signatures(text: Any, *, num_perm: int = 128, shingle: str = "word", ngram: int = 5,
-                       normalize: Any = "default", seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+                       normalize: Any = "default", seed: int = 1,
+                       n_jobs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """MinHash signatures of a text column.
 
     Parameters
@@ -221,6 +224,10 @@ def minhash_signatures(text: Any, *, num_perm: int = 128, shingle: str = "word",
         Applied before shingling (see :class:`Normalization`).
     seed : int, default 1
         Seed of the permutations (fixed: the signature is a property of the text).
+    n_jobs : int, optional
+        Threads shingling and hashing blocks of text at once (numpy and pyarrow
+        release the GIL); default: the number of CPUs, at most 8. The result does
+        not depend on it.
 
     Returns
     -------
@@ -239,14 +246,24 @@ def minhash_signatures(text: Any, *, num_perm: int = 128, shingle: str = "word",
     if arr.null_count:
         raise ValueError(f"the text has {arr.null_count} empty (null) values; fill or drop them first")
     a, b = _permutations(params["num_perm"], params["seed"])
-    sigs, cnts = [], []
-    for lo, hi in _chunks(arr, TEXT_CHUNK_BYTES):
+
+    def one(span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = span
         h, c = shingle_hashes(arr.slice(lo, hi - lo), shingle=shingle, ngram=params["ngram"], normalize=norm)
-        sigs.append(_signatures_of(h, c, a, b))
-        cnts.append(c)
-    if not sigs:
+        return _signatures_of(h, c, a, b), c
+
+    jobs = n_jobs if n_jobs is not None else min(os.cpu_count() or 1, 8)
+    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
+        raise ValueError(f"n_jobs must be a positive integer; got {n_jobs!r}")
+    spans = _chunks(arr, TEXT_CHUNK_BYTES)
+    if jobs > 1 and len(spans) > 1:
+        with ThreadPoolExecutor(jobs) as pool:
+            parts = list(pool.map(one, spans))
+    else:
+        parts = [one(span) for span in spans]
+    if not parts:
         return np.zeros((0, params["num_perm"]), np.uint32), np.zeros(0, np.int64)
-    return np.concatenate(sigs), np.concatenate(cnts)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def minhash_signal(source: Any, text_column: str, *, cache: bool = True, cache_root: Any = None,

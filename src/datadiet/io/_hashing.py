@@ -32,12 +32,14 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
 
 def _poly_powers(n: int) -> np.ndarray:
     global _powers
-    if _powers.size < n:
-        size = max(n, 2 * _powers.size)
+    table = _powers  # one read: another thread may swap in a new table meanwhile
+    if table.size < n:
+        size = max(n, 2 * table.size)
         steps = np.full(size, _POLY, dtype=np.uint64)
         steps[0] = 1
-        _powers = np.cumprod(steps, dtype=np.uint64)
-    return _powers[:n]
+        table = np.cumprod(steps, dtype=np.uint64)
+        _powers = table
+    return table[:n]
 
 
 def _hash_binary(arr: pa.Array) -> np.ndarray:
