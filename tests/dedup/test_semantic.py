@@ -87,3 +87,26 @@ def test_semantic_bad_input(bbc_vec):
     with pytest.raises(ValueError, match="dimensions"):
         SemanticDedup().fit(Signals.from_arrays(vectors=bbc_vec[:10]),
                             against=Signals.from_arrays(vectors=np.ones((2, 3))))
+
+
+def test_greedy_linkage_never_chains(bbc, bbc_vec):
+    sig = Signals.from_arrays(bbc.column("id"), vectors=bbc_vec)
+    x = bbc_vec / np.linalg.norm(bbc_vec, axis=1, keepdims=True)
+    t = 0.97
+    greedy = SemanticDedup(threshold=t, n_clusters=5, seed=0).fit(sig)
+    comp = SemanticDedup(threshold=t, n_clusters=5, seed=0, linkage="components").fit(sig)
+    d = greedy.duplicate_of_
+    dropped = np.flatnonzero(d >= 0)
+    assert dropped.size > 0
+    # each dropped row is itself above the threshold to the kept row it names
+    assert (np.einsum("ij,ij->i", x[dropped], x[d[dropped]]) >= t - 1e-5).all()
+    assert (d[d[dropped]] == -1).all()
+    # components drop at least as many rows (they chain); greedy keeps every row no kept row covers
+    assert comp.selection_.n_kept <= greedy.selection_.n_kept
+    kept = np.flatnonzero(d < 0)
+    a, b = greedy.pairs_.T
+    both_kept = (d[a] < 0) & (d[b] < 0) & (greedy.similarities_ >= t)
+    assert not both_kept.any()
+    with pytest.raises(ValueError, match="linkage must be one of"):
+        SemanticDedup(linkage="single").fit(sig)
+    assert kept.size == greedy.selection_.n_kept

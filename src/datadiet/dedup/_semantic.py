@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from datadiet.dedup._base import BaseDedup, Combined
-from datadiet.select._base import check_number
+from datadiet.select._base import check_choice, check_number
 
 __all__ = ["SemanticDedup", "semantic_pairs"]
 
@@ -60,7 +60,7 @@ class SemanticStage:
         if self.fixed is not None:  # re-thresholding stored pairs
             a, b, s = self.fixed
             ok = (s >= t) & active[a] & active[b]
-            return a[ok], b[ok]
+            return self._linkage(a[ok], b[ok], rank, comb.n_train)
         from datadiet.index import kmeans
         from datadiet.index._kmeans import as_float32, row_hashes
 
@@ -81,7 +81,51 @@ class SemanticStage:
         self.metrics = {"semantic_clusters": k, "semantic_pairs_searched": int(a.size),
                         "semantic_search_threshold": radius}
         ok = s >= t
-        return a[ok], b[ok]
+        return self._linkage(a[ok], b[ok], rank, comb.n_train)
+
+    def _linkage(self, a: np.ndarray, b: np.ndarray, rank: np.ndarray,
+                 n_train: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.o.linkage == "components":
+            return a, b
+        return greedy_links(a, b, rank, n_train)
+
+
+def greedy_links(a: np.ndarray, b: np.ndarray, rank: np.ndarray,
+                 n_train: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """SemDeDup-style greedy keep: in keep order, a row is dropped when it is linked to an already kept row.
+
+    Returns one link per dropped row (to the best-ranked kept row it is linked to),
+    so duplicate clusters are stars around a kept row and never chain through rows
+    that are below the threshold to each other. Rows at or after ``n_train`` (an
+    evaluation set in cross-set mode) are never dropped.
+
+    Examples
+    --------
+    >>> a, b = np.array([0, 1]), np.array([1, 2])      # 0~1 and 1~2, but 0 and 2 are not alike
+    >>> greedy_links(a, b, rank=np.array([0, 1, 2]))   # 1 goes (duplicate of 0); 2 stays
+    (array([1]), array([0]))
+    """
+    if a.size == 0:
+        return a, b
+    nodes, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
+    la, lb = inv[: a.size], inv[a.size:]
+    src = np.concatenate([la, lb])
+    dst = np.concatenate([lb, la])
+    order = np.lexsort((rank[nodes][dst], src))  # neighbours of each node, best-ranked first
+    src, dst = src[order], dst[order]
+    start = np.searchsorted(src, np.arange(nodes.size + 1))
+    kept = np.zeros(nodes.size, dtype=bool)
+    protected = nodes >= n_train if n_train is not None else kept
+    to = np.full(nodes.size, -1, dtype=np.int64)
+    for v in np.argsort(rank[nodes], kind="stable").tolist():
+        nb = dst[start[v]:start[v + 1]]
+        hit = nb[kept[nb]]
+        if hit.size and not protected[v]:
+            to[v] = hit[0]
+        else:
+            kept[v] = True
+    dropped = np.flatnonzero(to >= 0)
+    return nodes[dropped], nodes[to[dropped]]
 
 
 class SemanticDedup(BaseDedup):
@@ -101,6 +145,11 @@ class SemanticDedup(BaseDedup):
     seed : int, numpy Generator or None, default 0
         Seeds k-means and ``keep="random"``.
     within : bool, default True
+    linkage : {"greedy", "components"}, default "greedy"
+        ``greedy`` (SemDeDup, semhash): in keep order, drop a row linked to a row
+        already kept, so every dropped row is above the threshold to the row it
+        names. ``components``: drop all but one row of each connected component of
+        the links (duplicates can then chain through dense regions).
 
     Examples
     --------
@@ -116,7 +165,8 @@ class SemanticDedup(BaseDedup):
 
     def __init__(self, *, threshold: float = 0.95, n_clusters: int | None = None,
                  search_threshold: float | None = None, keep: str = "first", score: str | None = None,
-                 seed: int | np.random.Generator | None = 0, within: bool = True) -> None:
+                 seed: int | np.random.Generator | None = 0, within: bool = True,
+                 linkage: str = "greedy") -> None:
         self.threshold = threshold
         self.n_clusters = n_clusters
         self.search_threshold = search_threshold
@@ -124,8 +174,10 @@ class SemanticDedup(BaseDedup):
         self.score = score
         self.seed = seed
         self.within = within
+        self.linkage = linkage
 
     def _check_params(self) -> None:
+        check_choice("linkage", self.linkage, ("greedy", "components"))
         check_number("threshold", self.threshold, low=-1.0, high=1.0)
         check_number("search_threshold", self.search_threshold, low=-1.0, high=1.0, allow_none=True)
         check_number("n_clusters", self.n_clusters, low=1, integer=True, allow_none=True)
