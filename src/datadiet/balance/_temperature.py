@@ -123,7 +123,7 @@ class GroupBalanceSelector(BaseSelector):
         use_tokens = target.tokens is not None
         mass = np.bincount(codes, weights=sig.tokens, minlength=G) if use_tokens else sizes.astype(np.float64)
 
-        upper = mass.copy()
+        upper: np.ndarray = mass.astype(np.float64)
         if self.mode == "upsample":
             upper = sizes * float(self.max_repeats) if self.max_repeats else np.full(G, np.inf)
         elif self.mode == "upweight":

@@ -84,9 +84,9 @@ def print_summary(title: str, manifest: dict[str, Any], paths: dict[str, Path | 
     """A compact rich table of counts per reason and metrics."""
     if quiet:
         return
-    from datadiet.report.summary import summary_renderables
-
     from rich.console import Console
+
+    from datadiet.report.summary import summary_renderables
 
     console = Console(stderr=False, soft_wrap=True)
     for r in summary_renderables(title, manifest, paths or {}):

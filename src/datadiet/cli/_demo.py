@@ -37,6 +37,7 @@ def run_demo(out: Path, budget: int = 1000, seed: int = 0) -> dict[str, Any]:
     unique = sig.take(dedup.indices)
     balanced = GroupBalanceSelector(budget=budget, alpha=0.0, mode="downsample", seed=seed).fit(unique).selection_
     sel = chain(dedup, balanced)
+    assert sig.tokens is not None
     sel.metrics.update(tokens_kept=int((sig.tokens * sel.repeats).sum()), tokens_input=int(sig.tokens.sum()))
     sel.info.update({"input": str(data), "input_fingerprint": source.fingerprint(), "columns": columns.as_dict()})
     sel_path = out / "bbc_balanced.selection.parquet"

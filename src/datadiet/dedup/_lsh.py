@@ -71,7 +71,7 @@ def _areas(threshold: float, b: np.ndarray, r: np.ndarray, steps: int = 2001) ->
     hi = np.linspace(threshold, 1.0, steps)
     fp = np.trapezoid(_prob(lo[None, :], b[:, None], r[:, None]), lo, axis=1)
     fn = np.trapezoid(1.0 - _prob(hi[None, :], b[:, None], r[:, None]), hi, axis=1)
-    return fp, fn
+    return np.asarray(fp), np.asarray(fn)
 
 
 def choose_bands(threshold: float, num_perm: int, *, fp_weight: float = 0.5, fn_weight: float = 0.5,

@@ -100,7 +100,7 @@ class Dedup(BaseDedup):
             stages.append(ExactStage(ex.normalize))
         if nd is not None:
             self.near_ = nd
-            nd.lsh_ = nd.lsh_ if hasattr(nd, "lsh_") else None
+            nd.lsh_ = nd.lsh_ if hasattr(nd, "lsh_") else None  # type: ignore[assignment]
             nd._check_params()
             stages.append(NearStage(nd))
             self.lsh_ = nd.lsh_

@@ -34,7 +34,8 @@ def semantic_pairs(vectors: np.ndarray, labels: np.ndarray, radius: float) -> tu
         index = faiss.IndexFlatIP(x.shape[1])
         index.add(x)
         lims, sims, idx = index.range_search(x, float(np.nextafter(np.float32(radius), np.float32(-1))))
-        q = np.repeat(np.arange(members.size), np.diff(lims.astype(np.int64)))
+        counts: np.ndarray = np.diff(np.asarray(lims, dtype=np.int64))
+        q = np.repeat(np.arange(members.size), counts)
         keep = (idx > q) & (sims >= radius)
         out_a.append(members[q[keep]])
         out_b.append(members[idx[keep]])
@@ -195,7 +196,7 @@ class SemanticDedup(BaseDedup):
         return [stage]
 
     def fit(self, signals: Any = None, /, *, against: Any = None, **arrays: Any) -> SemanticDedup:
-        self._fixed = None
+        self._fixed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         super().fit(signals, against=against, **arrays)
         a, b, s = self._stage.pairs  # type: ignore[misc]
         self.pairs_ = np.stack([a, b], axis=1)

@@ -69,6 +69,7 @@ def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None,
     src.check_columns([columns.text, columns.id, columns.tokens])
 
     def stream() -> Iterator[tuple[pa.Array, NgramBatch]]:
+        assert columns.text is not None
         return iter_ngrams(src, columns.text, id_column=columns.id, buckets=int(buckets), cache=cache,
                            n_jobs=n_jobs, batch_size=batch_size, what=src.name)
 

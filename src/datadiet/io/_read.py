@@ -276,7 +276,7 @@ def _schema_of(path: Path) -> pa.Schema:
     raise ValueError(f"{path} is empty: no rows to read")
 
 
-def _expand(path: Path | str) -> tuple[list[Path], Path | None]:
+def _expand(path: str | os.PathLike[str]) -> tuple[list[Path], Path | None]:
     s = str(path)
     if any(ch in s for ch in "*?["):
         files = sorted(Path(p) for p in globlib.glob(s, recursive=True) if Path(p).is_file())

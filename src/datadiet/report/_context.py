@@ -142,7 +142,7 @@ def _centroid_similarity(emb: np.ndarray, kept: np.ndarray, chunk: int = 65536) 
         m = kept[s : s + chunk]
         if m.any():
             total += _normalise(emb[s : s + chunk][m]).sum(axis=0, dtype=np.float64)
-    centroid = (total / max(np.linalg.norm(total), 1e-12)).astype(np.float32)
+    centroid = (total / max(float(np.linalg.norm(total)), 1e-12)).astype(np.float32)
     out = np.full(n, np.nan, dtype=np.float32)
     for s in range(0, n, chunk):
         m = kept[s : s + chunk]
@@ -232,7 +232,7 @@ def _columns_from_manifest(manifest: dict[str, Any], override: Columns | None) -
         for k, v in override.__dict__.items():
             if v:
                 base[k] = v
-    return Columns(**base)
+    return Columns(**base)  # type: ignore[arg-type]
 
 
 def _resolve_input(data: Any, manifest: dict[str, Any], path: Path, notes: list[str]) -> Source | None:

@@ -1,11 +1,11 @@
 """Offline selectors: fit on signals, get a selection."""
 
 from datadiet.select._auto import AutoSelector, auto_rule
-from datadiet.select._density_ratio import DensityRatioSelector
-from datadiet.select._dsir import DSIRSelector
 from datadiet.select._base import BaseSelector, Picked, Target
 from datadiet.select._cluster_balanced import ClusterBalancedSelector
+from datadiet.select._density_ratio import DensityRatioSelector
 from datadiet.select._diversify import DiversifySelector
+from datadiet.select._dsir import DSIRSelector
 from datadiet.select._facility import FacilityLocationSelector
 from datadiet.select._kcenter import KCenterSelector
 from datadiet.select._prototypes import PrototypeSelector

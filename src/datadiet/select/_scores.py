@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+
 from datadiet.select._base import check_choice
 
 __all__ = ["combine_scores"]

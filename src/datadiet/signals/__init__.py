@@ -1,10 +1,10 @@
 """Featurizers and the signal table."""
 
 from datadiet.signals._cache import SignalCache
-from datadiet.signals._ngrams import NgramBatch, hashed_ngrams, iter_ngrams, ngram_counts
 from datadiet.signals._embed import embed_source, embedding_params, load_embedding
 from datadiet.signals._encoders import Encoder, get_encoder
 from datadiet.signals._hashed import HashedEncoder
+from datadiet.signals._ngrams import NgramBatch, hashed_ngrams, iter_ngrams, ngram_counts
 from datadiet.signals._table import Columns, Signals, encode_groups
 from datadiet.signals._tokens import BYTES_PER_TOKEN, estimate_tokens
 

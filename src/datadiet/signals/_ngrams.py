@@ -190,7 +190,7 @@ def hashed_ngrams(text: Any, buckets: int = DEFAULT_BUCKETS) -> NgramBatch:
     data = (np.frombuffer(bufs[2], dtype=np.uint8)[base: base + total]
             if bufs[2] is not None else np.zeros(0, np.uint8))
     offs = offs - base
-    parts = []
+    parts: list[Any] = []
     # cut into chunks of whole documents of about _CHUNK_BYTES
     doc_cuts = [0]
     if len(arr):
@@ -249,7 +249,7 @@ def _featurize(data: np.ndarray, offs: np.ndarray, n_buckets: int) -> NgramBatch
     pair >>= np.uint64(32)
     pair *= np.uint64(n_buckets)
     pair >>= np.uint64(32)
-    ids = pair.astype(_bucket_dtype(n_buckets))[keep]
+    ids: np.ndarray = pair.astype(_bucket_dtype(n_buckets))[keep]
     per_doc = np.maximum(2 * n_tokens - 1, 0)
     offsets = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum(per_doc, out=offsets[1:])

@@ -124,7 +124,8 @@ class Signals:
         else:
             a = np.asarray(ids)
             id_arr = pa.array(a.astype(np.int64) if a.dtype.kind in "iu" else [str(x) for x in a])
-        group_codes, names = (None, [])
+        group_codes: np.ndarray | None = None
+        names: list[str] = []
         if groups is not None:
             group_codes, names = encode_groups(groups)
         if scores is not None and not isinstance(scores, Mapping):
