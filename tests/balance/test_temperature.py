@@ -85,3 +85,9 @@ def test_upweight_passes_check_suite(sig):
 
     run_selector_checks(functools.partial(GroupBalanceSelector, alpha=0.3, mode="upweight"), sig, budget=500,
                         exact_budget=False, repeats=True)
+
+
+def test_upweight_keeps_a_row_for_every_share():
+    # found by hypothesis: budget 1 over two groups of one row; both shares (0.5) must survive rounding
+    sel = GroupBalanceSelector(budget=1, alpha=0.0, mode="upweight").fit(groups=["a", "b"])
+    assert sel.selection_.weight.tolist() == [0.5, 0.5]

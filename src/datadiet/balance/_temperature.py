@@ -169,7 +169,8 @@ class GroupBalanceSelector(BaseSelector):
         else:
             q = round_preserving_sum(share, upper)
             if self.mode == "upweight":
-                k = np.minimum(q, sizes)
+                # every group with a share keeps at least one row, so no share is lost to rounding
+                k = np.where(share > 0, np.minimum(np.maximum(q, 1), sizes), 0)
                 chosen = np.flatnonzero(_smallest_per_group(h, codes, k))
                 reps = np.ones(len(chosen), dtype=np.int64)
                 w_g = np.divide(share, k, out=np.zeros(G), where=k > 0)
