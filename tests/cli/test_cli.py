@@ -66,7 +66,7 @@ def test_info(bbc_jsonl):
 
 
 def test_help_has_worked_examples():
-    for cmd in ("select", "apply", "info", "demo"):
+    for cmd in ("select", "apply", "info", "demo", "dedup", "embed", "cluster", "report"):
         res = run(cmd, "--help")
         assert res.returncode == 0
         assert "Example" in res.stdout, cmd
