@@ -1,7 +1,7 @@
 """Issue 4: facility location vs apricot-select and submodlib-py; faiss k-means on 1M x 384.
 
-Data: the first N paragraphs of the real-text bench pool embedded with
-all-MiniLM-L6-v2 (384-d, unit vectors; cached under bench/out/cache). Each tool
+Data: the first 200 characters of the first N paragraphs of the real-text bench
+pool embedded with all-MiniLM-L6-v2 (384-d, unit vectors; cached under bench/out/cache). Each tool
 runs in its own child process (own peak RSS) on the same vectors and budget.
 Every selection is scored on the same dense objective
 ``F(S) = sum_i max_{j in S} max(0, cos(x_i, x_j))`` over all N points (computed
@@ -76,7 +76,12 @@ def vectors(n: int) -> str:
 
     path = OUT / f"pool_minilm_{n}.npy"
     if not path.exists():
-        vec = embed_source(load_pool(n), "text", "minilm", cache_dir=OUT / "cache")
+        import pyarrow.compute as pc
+
+        pool = load_pool(n)
+        short = pool.set_column(pool.column_names.index("text"), "text",
+                                pc.utf8_slice_codeunits(pool.column("text"), 0, 200))
+        vec = embed_source(short, "text", "minilm", cache_dir=OUT / "cache")
         np.save(path, np.asarray(vec, dtype=np.float32))
     return str(path)
 
