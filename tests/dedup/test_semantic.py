@@ -110,3 +110,17 @@ def test_greedy_linkage_never_chains(bbc, bbc_vec):
     with pytest.raises(ValueError, match="linkage must be one of"):
         SemanticDedup(linkage="single").fit(sig)
     assert kept.size == greedy.selection_.n_kept
+
+
+def test_second_probe_finds_pairs_split_by_clusters(bbc, bbc_vec):
+    sig = Signals.from_arrays(bbc.column("id"), vectors=bbc_vec)
+    t = 0.97
+    i, j = _brute_pairs(bbc_vec, t)
+    one = SemanticDedup(threshold=t, n_clusters=40, n_probe=1, seed=0).fit(sig)
+    two = SemanticDedup(threshold=t, n_clusters=40, n_probe=2, seed=0).fit(sig)
+    truth = set(zip(i.tolist(), j.tolist()))
+    found1 = set(map(tuple, one.pairs_.tolist()))
+    found2 = set(map(tuple, two.pairs_.tolist()))
+    assert found1 <= found2 <= truth  # never a false pair; the second probe only adds
+    assert len(found2) > len(found1)
+    assert len(found2) / len(truth) > len(found1) / len(truth)

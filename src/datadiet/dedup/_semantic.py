@@ -20,30 +20,46 @@ from datadiet.select._base import check_choice, check_number
 __all__ = ["SemanticDedup", "semantic_pairs"]
 
 
-def semantic_pairs(vectors: np.ndarray, labels: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All pairs ``(a < b)`` of rows in the same cluster with cosine >= ``radius`` (rows unit-norm)."""
+def semantic_pairs(vectors: np.ndarray, labels: np.ndarray, radius: float,
+                   second: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All pairs ``(a < b)`` with cosine >= ``radius`` (rows unit-norm) searched inside clusters.
+
+    Each row is a query in its own cluster (``labels``). With ``second`` (each
+    row's second-nearest cluster), rows are also searchable from that cluster, so
+    pairs split by a cluster boundary are found too.
+    """
     import faiss
 
-    order = np.argsort(labels, kind="stable")
-    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    n = labels.size
+    probe = labels if second is None else np.concatenate([labels, second])
+    owner = np.arange(n) if second is None else np.concatenate([np.arange(n), np.arange(n)])
+    order = np.argsort(probe, kind="stable")
+    bounds = np.flatnonzero(np.diff(probe[order])) + 1
     out_a, out_b, out_s = [], [], []
-    for members in np.split(order, bounds):
-        if members.size < 2:
+    for slots in np.split(order, bounds):
+        members = owner[slots]
+        queries = members[slots < n]  # rows whose own cluster this is
+        if members.size < 2 or queries.size == 0:
             continue
         x = np.ascontiguousarray(vectors[members], dtype=np.float32)
         index = faiss.IndexFlatIP(x.shape[1])
         index.add(x)
-        lims, sims, idx = index.range_search(x, float(np.nextafter(np.float32(radius), np.float32(-1))))
+        lims, sims, idx = index.range_search(np.ascontiguousarray(vectors[queries], dtype=np.float32),
+                                             float(np.nextafter(np.float32(radius), np.float32(-1))))
         counts: np.ndarray = np.diff(np.asarray(lims, dtype=np.int64))
-        q = np.repeat(np.arange(members.size), counts)
-        keep = (idx > q) & (sims >= radius)
-        out_a.append(members[q[keep]])
-        out_b.append(members[idx[keep]])
+        q = np.repeat(queries, counts)
+        other = members[idx]
+        keep = (other != q) & (sims >= radius)
+        out_a.append(np.minimum(q[keep], other[keep]))
+        out_b.append(np.maximum(q[keep], other[keep]))
         out_s.append(sims[keep])
     if not out_a:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
-    return (np.concatenate(out_a).astype(np.int64), np.concatenate(out_b).astype(np.int64),
-            np.concatenate(out_s).astype(np.float32))
+    a = np.concatenate(out_a).astype(np.int64)
+    b = np.concatenate(out_b).astype(np.int64)
+    sim = np.concatenate(out_s).astype(np.float32)
+    key, first = np.unique(a * n + b, return_index=True)  # a pair can be found from both of its clusters
+    return a[first], b[first], sim[first]
 
 
 class SemanticStage:
@@ -73,10 +89,16 @@ class SemanticStage:
         k = self.o.n_clusters if self.o.n_clusters is not None else max(1, int(round(np.sqrt(n / 4))))
         distinct = np.unique(row_hashes(x)).size
         k = int(min(k, distinct, n))
-        labels = kmeans(x, k, spherical=True, seed=self.o.seed_int, ids=comb.sig.ids.take(rows)).labels \
-            if k > 1 else np.zeros(n, dtype=np.int64)
+        second = None
+        if k > 1:
+            res = kmeans(x, k, spherical=True, seed=self.o.seed_int, ids=comb.sig.ids.take(rows))
+            labels = res.labels
+            if self.o.n_probe == 2:
+                second = _second_nearest(x, res.centroids, labels)
+        else:
+            labels = np.zeros(n, dtype=np.int64)
         radius = t if self.o.search_threshold is None else float(self.o.search_threshold)
-        a, b, s = semantic_pairs(x, labels, radius)
+        a, b, s = semantic_pairs(x, labels, radius, second)
         a, b = rows[a], rows[b]
         self.pairs = (a, b, s)
         self.metrics = {"semantic_clusters": k, "semantic_pairs_searched": int(a.size),
@@ -129,6 +151,18 @@ def greedy_links(a: np.ndarray, b: np.ndarray, rank: np.ndarray,
     return nodes[dropped], nodes[to[dropped]]
 
 
+def _second_nearest(x: np.ndarray, centroids: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each row's nearest centroid other than its own (by inner product on unit vectors)."""
+    import faiss
+
+    c = np.ascontiguousarray(centroids, dtype=np.float32)
+    c /= np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)
+    index = faiss.IndexFlatIP(c.shape[1])
+    index.add(c)
+    _, top = index.search(np.ascontiguousarray(x, dtype=np.float32), 2)
+    return np.where(top[:, 0] == labels, top[:, 1], top[:, 0]).astype(np.int64)
+
+
 class SemanticDedup(BaseDedup):
     """Drop semantic duplicates: rows of one k-means cluster whose embeddings have cosine >= threshold.
 
@@ -146,6 +180,10 @@ class SemanticDedup(BaseDedup):
     seed : int, numpy Generator or None, default 0
         Seeds k-means and ``keep="random"``.
     within : bool, default True
+    n_probe : {1, 2}, default 2
+        Clusters a row is searched from: its own, or its own and its second-nearest
+        (finds duplicates that k-means put on either side of a boundary; about
+        twice the search work).
     linkage : {"greedy", "components"}, default "greedy"
         ``greedy`` (SemDeDup, semhash): in keep order, drop a row linked to a row
         already kept, so every dropped row is above the threshold to the row it
@@ -167,7 +205,7 @@ class SemanticDedup(BaseDedup):
     def __init__(self, *, threshold: float = 0.95, n_clusters: int | None = None,
                  search_threshold: float | None = None, keep: str = "first", score: str | None = None,
                  seed: int | np.random.Generator | None = 0, within: bool = True,
-                 linkage: str = "greedy") -> None:
+                 linkage: str = "greedy", n_probe: int = 2) -> None:
         self.threshold = threshold
         self.n_clusters = n_clusters
         self.search_threshold = search_threshold
@@ -176,9 +214,11 @@ class SemanticDedup(BaseDedup):
         self.seed = seed
         self.within = within
         self.linkage = linkage
+        self.n_probe = n_probe
 
     def _check_params(self) -> None:
         check_choice("linkage", self.linkage, ("greedy", "components"))
+        check_choice("n_probe", self.n_probe, (1, 2))
         check_number("threshold", self.threshold, low=-1.0, high=1.0)
         check_number("search_threshold", self.search_threshold, low=-1.0, high=1.0, allow_none=True)
         check_number("n_clusters", self.n_clusters, low=1, integer=True, allow_none=True)
