@@ -156,3 +156,11 @@ def test_jsonl_line_longer_than_arrow_block(tmp_path):
     p.write_text(json.dumps({"text": "short"}) + "\n" + json.dumps({"text": long_text}) + "\n")
     sig = load_signals(p, Columns(text="text"), keep_text=True)
     assert sig.text[1].as_py() == long_text
+
+
+def test_duplicate_integer_ids_dense_and_sparse():
+    with pytest.raises(ValueError, match=r"repeated values \(e.g. 5 at rows 0 and 2"):
+        load_signals(pa.table({"id": [5, 7, 5]}), Columns(id="id"))
+    with pytest.raises(ValueError, match=r"repeated values \(e.g. 1 at rows 0 and 2"):
+        load_signals(pa.table({"id": [1, 10**15, 1]}), Columns(id="id"))
+    assert len(load_signals(pa.table({"id": [3, 10**15, -7]}), Columns(id="id"))) == 3

@@ -48,7 +48,15 @@ def batch_ids(table: pa.Table, id_column: str | None, file: str | None, row_star
 
 def check_unique(ids: pa.Array, id_column: str | None) -> None:
     """Raise if ids repeat, naming an example."""
-    if len(pc.unique(ids)) == len(ids):  # hash table in Arrow: one pass, no sort
+    if pa.types.is_integer(ids.type) and len(ids):
+        a = ids.to_numpy(zero_copy_only=False)
+        lo, hi = int(a.min()), int(a.max())
+        if hi - lo < 8 * len(a) + 1024:  # dense integer ids: one counting pass
+            if np.bincount(a - lo).max() <= 1:
+                return
+        elif len(pc.unique(ids)) == len(ids):
+            return
+    elif len(pc.unique(ids)) == len(ids):  # hash table in Arrow: one pass, no sort
         return
     h = hash_ids(ids, 0)
     order = np.argsort(h, kind="stable")

@@ -179,7 +179,10 @@ class Selection:
         mpath = manifest_path(dest)
         check_output_path(mpath, overwrite)
         with atomic_path(dest) as tmp, atomic_path(mpath) as mtmp:
-            pq.write_table(self.to_table(), tmp)
+            table = self.to_table()
+            # dictionaries and statistics on unique ids cost more than they give
+            pq.write_table(table, tmp, use_dictionary=["reason"],
+                           write_statistics=[c for c in table.column_names if c not in ("id", "reason")])
             mtmp.write_text(json.dumps(self.manifest(), indent=2) + "\n")
         return mpath
 
