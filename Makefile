@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test lint bench clean chromium
+.PHONY: demo test lint bench clean chromium fashion-mnist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,13 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src/datadiet
 
-bench: $(VENV)/.installed-bench
+# the selection-quality benchmark reads Fashion-MNIST from Debian's package
+fashion-mnist:
+	@[ -d /usr/share/datasets/fashion-mnist ] || { [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null) ; } || \
+	  echo "dataset-fashion-mnist not installed: the Fashion-MNIST benchmark will fail"
+
+bench: $(VENV)/.installed-bench fashion-mnist
 	$(BIN)/python -m bench all
 
 clean:
