@@ -113,6 +113,27 @@ class EmbeddingSelector(BaseSelector):
     def _keys(self, sig: Signals, seed: int) -> np.ndarray:
         return uniform_keys(sig.ids, seed)
 
+    def _partitions(self, sig: Signals, target: Any, seed: int
+                    ) -> tuple[KMeansResult, np.ndarray, list[tuple[int, np.ndarray, int]]]:
+        """k-means partitions of about ``partition_size`` rows, each with its share of the budget by size.
+
+        Returns the clustering, the rows' ``(seed, id)`` keys and ``(cluster, rows, quota)`` for every
+        partition with a positive quota (rows in key order), so a quadratic method runs per partition.
+        """
+        n = len(sig)
+        total = int(target.examples or n)
+        size = getattr(self, "partition_size", n)
+        n_parts = math.ceil(n / size) if self.n_clusters == "auto" else int(self.n_clusters)
+        res = self._clusters(sig, seed, n_parts)
+        sizes = res.sizes()
+        q = allocate(sizes.astype(float), sizes, total)
+        keys = self._keys(sig, seed)
+        order = np.lexsort((keys, res.labels))
+        bounds = np.searchsorted(res.labels[order], np.arange(res.k + 1))
+        parts = [(c, order[bounds[c]:bounds[c + 1]], int(q[c])) for c in range(res.k)
+                 if q[c] > 0 and bounds[c + 1] > bounds[c]]
+        return res, keys, parts
+
     def _finish(self, sig: Signals, chosen: np.ndarray, seed: int, res: KMeansResult | None,
                 repeats: np.ndarray | None = None, extra_metrics: dict[str, Any] | None = None,
                 weights: np.ndarray | None = None, labels: np.ndarray | None = None) -> Picked:

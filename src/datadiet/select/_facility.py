@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-import math
 from typing import Any
 
 import numpy as np
@@ -11,7 +10,7 @@ import numpy as np
 from datadiet.index._kmeans import take_rows
 from datadiet.index._knn import knn
 from datadiet.select._base import Picked, Target, check_number
-from datadiet.select._embed_base import EmbeddingSelector, allocate
+from datadiet.select._embed_base import EmbeddingSelector
 from datadiet.signals._table import Signals
 
 __all__ = ["FacilityLocationSelector", "knn_similarity_graph", "lazy_greedy_facility"]
@@ -126,26 +125,15 @@ class FacilityLocationSelector(EmbeddingSelector):
 
     def _select(self, sig: Signals, target: Target, seed: int) -> Picked:
         assert sig.vectors is not None
-        n = len(sig)
-        total = int(target.examples or n)
-        parts = math.ceil(n / self.partition_size) if self.n_clusters == "auto" else int(self.n_clusters)
-        res = self._clusters(sig, seed, parts)
-        sizes = res.sizes()
-        q = allocate(sizes.astype(float), sizes, total)
-        keys = self._keys(sig, seed)
-        order = np.lexsort((keys, res.labels))
-        bounds = np.searchsorted(res.labels[order], np.arange(res.k + 1))
+        res, keys, parts = self._partitions(sig, target, seed)
         chosen, objective = [], 0.0
-        for c in range(res.k):
-            rows = order[bounds[c]:bounds[c + 1]]
-            if q[c] == 0 or len(rows) == 0:
-                continue
-            if q[c] >= len(rows):
+        for _, rows, quota in parts:
+            if quota >= len(rows):
                 chosen.append(rows)
                 objective += float(len(rows))
                 continue
             g = knn_similarity_graph(take_rows(sig.vectors, rows), self.n_neighbors, self.metric)
-            picked, f = lazy_greedy_facility(g, int(q[c]), tiebreak=keys[rows])
+            picked, f = lazy_greedy_facility(g, quota, tiebreak=keys[rows])
             chosen.append(rows[picked])
             objective += f
         self.objective_ = objective

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from datadiet.index._kmeans import as_float32, take_rows
 from datadiet.select._base import Picked, Target, check_number
-from datadiet.select._embed_base import EmbeddingSelector, allocate
+from datadiet.select._embed_base import EmbeddingSelector
 from datadiet.signals._table import Signals
 
 __all__ = ["KCenterSelector", "greedy_k_center"]
@@ -95,22 +94,12 @@ class KCenterSelector(EmbeddingSelector):
 
     def _select(self, sig: Signals, target: Target, seed: int) -> Picked:
         assert sig.vectors is not None
-        n = len(sig)
-        total = int(target.examples or n)
-        parts = math.ceil(n / self.partition_size) if self.n_clusters == "auto" else int(self.n_clusters)
-        res = self._clusters(sig, seed, parts)
-        sizes = res.sizes()
-        q = allocate(sizes.astype(float), sizes, total)
-        order = np.lexsort((self._keys(sig, seed), res.labels))
-        bounds = np.searchsorted(res.labels[order], np.arange(res.k + 1))
+        res, _, parts = self._partitions(sig, target, seed)
         chosen, radius = [], 0.0
-        for c in range(res.k):
-            rows = order[bounds[c]:bounds[c + 1]]
-            if q[c] == 0 or len(rows) == 0:
-                continue
+        for _, rows, quota in parts:
             x = as_float32(take_rows(sig.vectors, rows), normalize=self.metric == "cosine")
             first = int(np.argmin(res.distances[rows]))
-            centres, r = greedy_k_center(x, int(q[c]), metric=self.metric, first=first)
+            centres, r = greedy_k_center(x, quota, metric=self.metric, first=first)
             chosen.append(rows[centres])
             radius = max(radius, r)
         self.covering_radius_ = radius
