@@ -132,3 +132,13 @@ def test_demo_runs_on_real_data(tmp_path):
     report = tmp_path / "demo" / "bbc_balanced.report.html"
     assert f"report:    {report}" in res.stdout
     assert 'data-value="500"' in report.read_text()
+
+
+def test_balance_alpha_defaults_to_the_natural_mix(bbc_jsonl, tmp_path):
+    out = tmp_path / "sel.parquet"
+    res = run("select", bbc_jsonl, "--id", "id", "--group", "topic", "--method", "balance", "--budget", "445",
+              "-o", out, "-q")
+    assert res.returncode == 0, res.stderr
+    m = json.loads((tmp_path / "sel.manifest.json").read_text())
+    assert m["params"]["alpha"] == 1.0
+    assert m["metrics"]["groups"]["sport"]["kept"] == round(445 * 511 / 2225)

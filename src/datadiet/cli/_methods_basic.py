@@ -35,12 +35,13 @@ register(MethodSpec("random", "uniform random subset keyed by (seed, id)",
                     lambda o: RandomSelector(**_common(o))))
 register(MethodSpec(
     "balance", "temperature-balanced groups (--group/--label): downsample, upsample or upweight",
-    lambda o: GroupBalanceSelector(alpha=o["alpha"], mode=o["mode"] or "downsample", max_repeats=o["max_repeats"],
+    lambda o: GroupBalanceSelector(alpha=1.0 if o["alpha"] is None else o["alpha"], mode=o["mode"] or "downsample", max_repeats=o["max_repeats"],
                                    quotas=parse_mapping(o.get("quotas"), "--quotas", int),
                                    caps=_caps(o.get("caps")), **_common(o)),
     options=[
-        click.Option(["--alpha"], type=float, default=1.0, show_default=True,
-                     help="balance/cluster-balanced: p_g ∝ n_g^alpha (1 natural mix, 0 equal groups)."),
+        click.Option(["--alpha"], type=float, default=None,
+                     help="balance (default 1) / cluster-balanced (default 0.5): p_g ∝ n_g^alpha "
+                          "(1 natural mix, 0 equal groups)."),
         click.Option(["--mode"], type=click.Choice(["downsample", "upsample", "upweight", "resample", "weights"]),
                      help="balance: downsample (default), upsample or upweight; dsir: resample (default) or weights."),
         click.Option(["--quotas"], metavar="G=N,...", help="balance: exact counts for named groups."),

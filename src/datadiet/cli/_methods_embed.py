@@ -116,7 +116,7 @@ _SPECS = [
     ("auto", "embedding: picks prototypes or cluster-balanced from the budget (needs vectors)",
      lambda o: AutoSelector(**_common(o))),
     ("cluster-balanced", "embedding: ClusterClip temperature over k-means clusters (--alpha, --max-repeats)",
-     lambda o: ClusterBalancedSelector(alpha=o.get("alpha", 1.0), max_repeats=o.get("max_repeats") or 1,
+     lambda o: ClusterBalancedSelector(alpha=0.5 if o.get("alpha") is None else o["alpha"], max_repeats=o.get("max_repeats") or 1,
                                        **_clusters(o), **_common(o))),
     ("diversify", "embedding: Diversify-and-Conquer per-cluster budgets (--importance, --rounds)",
      lambda o: DiversifySelector(importance=o.get("importance", "spread"), n_rounds=o.get("rounds", 1),
