@@ -28,7 +28,7 @@ from datadiet.io._hashing import hash_ids, resolve_seed, uniform_keys
 from datadiet.io._selection import Selection
 from datadiet.signals._table import Signals
 
-__all__ = ["BaseDedup", "KEEP_POLICIES", "Combined"]
+__all__ = ["BaseDedup", "KEEP_POLICIES", "Combined", "star_links"]
 
 KEEP_POLICIES = ("first", "longest", "score", "random")
 
@@ -67,6 +67,19 @@ def _combine(train: Signals, against: Signals | None) -> Combined:
     scores = {k: np.concatenate([v, np.full(len(against), np.inf)]) for k, v in train.scores.items()}
     sig = Signals(pa.concat_arrays([ids_t, ids_e]), scores=scores, vectors=vectors, text=text)
     return Combined(sig, len(train))
+
+
+def star_links(groups: np.ndarray, rows: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Link every row of a group to the group's lowest-rank row."""
+    if rows.size < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = np.lexsort((rank[rows], groups))
+    g, r = groups[order], rows[order]
+    new = np.empty(r.size, dtype=bool)
+    new[0] = True
+    new[1:] = g[1:] != g[:-1]
+    head = r[np.maximum.accumulate(np.where(new, np.arange(r.size), 0))]
+    return r[~new].astype(np.int64), head[~new].astype(np.int64)
 
 
 class BaseDedup:
@@ -220,18 +233,12 @@ class BaseDedup:
         """Keep the lowest-rank row of each component; point the others at it. Returns the dropped rows."""
         label = components(n, a, b)
         nodes = np.unique(np.concatenate([a, b]))
-        comp = label[nodes]
-        order = np.lexsort((rank[nodes], comp))
-        nodes, comp = nodes[order], comp[order]
-        first = np.empty(nodes.size, dtype=bool)
-        first[0] = True
-        first[1:] = comp[1:] != comp[:-1]
-        keeper = nodes[np.maximum.accumulate(np.where(first, np.arange(nodes.size), 0))]
-        drop = ~first & (nodes < nt)  # evaluation rows are never dropped
+        rows, keeper = star_links(label[nodes], nodes, rank)
+        drop = rows < nt  # evaluation rows are never dropped
         if contam_only:  # only rows whose cluster holds an evaluation row (its keeper)
             drop &= keeper >= nt
-        parent[nodes[drop]] = keeper[drop]
-        return nodes[drop]
+        parent[rows[drop]] = keeper[drop]
+        return rows[drop]
 
     def _finish(self, comb: Combined, parent: np.ndarray, code: np.ndarray, names: list[str],
                 metrics: dict[str, Any], seed: int) -> None:

@@ -8,23 +8,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datadiet.dedup._base import BaseDedup, Combined
+from datadiet.dedup._base import BaseDedup, Combined, star_links
 from datadiet.dedup._normalize import Normalization, as_text_array
 
 __all__ = ["ExactDedup", "ExactStage"]
-
-
-def star_links(groups: np.ndarray, rows: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Link every row of a group to the group's lowest-rank row."""
-    if rows.size < 2:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    order = np.lexsort((rank[rows], groups))
-    g, r = groups[order], rows[order]
-    new = np.empty(r.size, dtype=bool)
-    new[0] = True
-    new[1:] = g[1:] != g[:-1]
-    head = r[np.maximum.accumulate(np.where(new, np.arange(r.size), 0))]
-    return r[~new].astype(np.int64), head[~new].astype(np.int64)
 
 
 class ExactStage:
