@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from datadiet._core._errors import DataError
+
 __all__ = ["temperature_proportions", "water_fill", "round_preserving_sum"]
 
 
@@ -19,7 +21,7 @@ def temperature_proportions(sizes: np.ndarray, alpha: float) -> np.ndarray:
     w = np.where(sizes > 0, np.power(np.maximum(sizes, 1e-300), alpha), 0.0)
     total = w.sum()
     if total <= 0:
-        raise ValueError("every group is empty")
+        raise DataError("every group is empty")
     return w / total
 
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from datadiet._core._errors import DataError, DataTypeError
+from datadiet._core._hashing import hash_ids
 from datadiet.balance._allocate import round_preserving_sum, temperature_proportions, water_fill
-from datadiet.io._hashing import hash_ids
 from datadiet.select._base import BaseSelector, Picked, Target, check_choice, check_number
 from datadiet.signals._table import Signals
 
@@ -90,27 +91,27 @@ class GroupBalanceSelector(BaseSelector):
             if d is None or (name == "caps" and isinstance(d, (int, np.integer))):
                 continue
             if not isinstance(d, Mapping):
-                raise TypeError(f"{name} must map group names to counts, got {type(d).__name__}")
+                raise DataTypeError(f"{name} must map group names to counts, got {type(d).__name__}")
             for g, v in d.items():
                 check_number(f"{name}[{g!r}]", v, low=0, integer=True)
         if isinstance(self.caps, (int, np.integer)):
             check_number("caps", self.caps, low=0, integer=True)
         if self.budget is None and not self.quotas:
-            raise ValueError("budget is required unless quotas name every group")
+            raise DataError("budget is required unless quotas name every group")
 
     def _target(self, sig: Signals) -> Target:
         if self.budget is None:
             return Target()
         t = super()._target(sig)
         if t.tokens is not None and self.mode != "downsample":
-            raise ValueError(f"mode={self.mode!r} takes an example or fraction budget, not tokens")
+            raise DataError(f"mode={self.mode!r} takes an example or fraction budget, not tokens")
         return t
 
     def _group_index(self, names: list[str], d: Mapping[str, int], what: str) -> dict[int, int]:
         out = {}
         for g, v in d.items():
             if str(g) not in names:
-                raise ValueError(f"{what} names group {g!r}, which is not in the data; groups: {', '.join(names)}")
+                raise DataError(f"{what} names group {g!r}, which is not in the data; groups: {', '.join(names)}")
             out[names.index(str(g))] = int(v)
         return out
 
@@ -137,19 +138,19 @@ class GroupBalanceSelector(BaseSelector):
         fixed = self._group_index(names, self.quotas or {}, "quotas")
         for gi, v in fixed.items():
             if v > upper[gi]:
-                raise ValueError(f"quota {v} for group {names[gi]!r} is more than it can give ({int(upper[gi])} "
+                raise DataError(f"quota {v} for group {names[gi]!r} is more than it can give ({int(upper[gi])} "
                                  f"in mode {self.mode!r}); lower it or use mode='upsample'")
         if target.examples is None and not use_tokens:
             total = float(sum(fixed.values()))
             if len(fixed) < G:
                 missing = [names[i] for i in range(G) if i not in fixed]
-                raise ValueError(f"without a budget, quotas must name every group; missing {missing}")
+                raise DataError(f"without a budget, quotas must name every group; missing {missing}")
         else:
             total = float(target.tokens if use_tokens else target.examples)  # type: ignore[arg-type]
         free = np.array([i not in fixed for i in range(G)])
         rest = total - sum(fixed.values())
         if rest < -1e-9:
-            raise ValueError(f"quotas add up to {sum(fixed.values())}, more than the budget {int(total)}")
+            raise DataError(f"quotas add up to {sum(fixed.values())}, more than the budget {int(total)}")
         p = temperature_proportions(sizes, self.alpha) * free
         share = np.zeros(G)
         for gi, v in fixed.items():
@@ -157,7 +158,7 @@ class GroupBalanceSelector(BaseSelector):
         if free.any() and p.sum() > 0:
             share += water_fill(p, np.where(free, upper, 0), rest)
         if share.sum() < total - 1e-6 and not self.allow_all:
-            raise ValueError(f"the groups can give at most {int(share.sum())} of the budget {int(total)} "
+            raise DataError(f"the groups can give at most {int(share.sum())} of the budget {int(total)} "
                              f"in mode {self.mode!r} with these caps; lower the budget, raise the caps "
                              "or pass --allow-all")
         h = hash_ids(sig.ids, seed)

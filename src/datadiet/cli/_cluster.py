@@ -11,6 +11,7 @@ import click
 import numpy as np
 import pyarrow as pa
 
+from datadiet._core._errors import DataError
 from datadiet.cli._common import columns_from, common_options, role_options, user_errors
 from datadiet.io import atomic_path, check_output_path, open_source
 
@@ -57,7 +58,7 @@ def cluster(input: str, k: int, model: str | None, metric: str, seed: int, niter
     ids = load_signals(source, replace(columns, vectors=None, text=None, label=None, group=None,
                                        scores=(), tokens=None)).ids
     if len(ids) != vec.shape[0]:
-        raise ValueError(f"the vectors have {vec.shape[0]} rows but the input has {len(ids)}")
+        raise DataError(f"the vectors have {vec.shape[0]} rows but the input has {len(ids)}")
     t0 = time.perf_counter()
     res = kmeans(vec, k, spherical=metric == "cosine", seed=seed, niter=niter, max_train=max_train, ids=ids)
     seconds = time.perf_counter() - t0

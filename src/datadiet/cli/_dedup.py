@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from datadiet._core._errors import DataError, MissingExtraError
 from datadiet.cli._common import common_options, print_summary, user_errors
 
 EPILOG = """
@@ -57,10 +58,10 @@ def _signals(data: Any, cols: Any, near: Any, model: str | None, what: str) -> A
         try:
             from datadiet.signals import embed_source
         except ImportError:
-            raise ImportError("--model needs datadiet.signals.embed_source, which this install lacks; "
+            raise MissingExtraError("--model needs datadiet.signals.embed_source, which this install lacks; "
                               "give --vectors COL instead") from None
         if cols.text is None:
-            raise ValueError(f"--model embeds the text of {what}: name the text column with --text")
+            raise DataError(f"--model embeds the text of {what}: name the text column with --text")
         import numpy as np
 
         sig.vectors = np.asarray(embed_source(source, cols.text, model, cache=True), dtype=np.float32)
@@ -111,13 +112,13 @@ def dedup(input: str, output: Path, text_col: str | None, id_col: str | None, ex
     from datadiet.signals import Columns
 
     if vectors_col and model:
-        raise ValueError("give either --vectors COL or --model PATH, not both")
+        raise DataError("give either --vectors COL or --model PATH, not both")
     if semantic is not None and not (vectors_col or model):
-        raise ValueError("--semantic needs embeddings: name a column with --vectors, or a model with --model")
+        raise DataError("--semantic needs embeddings: name a column with --vectors, or a model with --model")
     if (exact or near is not None) and not text_col:
-        raise ValueError("--exact and --near need the text column: name it with --text (or pass --no-exact)")
+        raise DataError("--exact and --near need the text column: name it with --text (or pass --no-exact)")
     if only_against and not against:
-        raise ValueError("--only-against needs --against EVALSET")
+        raise DataError("--only-against needs --against EVALSET")
     d = _build(exact, near, semantic, keep, score_col, seed, normalize, num_perm, shingle, ngram, verify,
                within=not only_against)
     check_output_path(output, overwrite)

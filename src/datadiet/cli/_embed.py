@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from datadiet._core._errors import DataError
 from datadiet.cli._common import common_options, user_errors
 from datadiet.io import atomic_path, check_output_path, open_source
 
@@ -43,7 +44,7 @@ def embed(input: str, text_col: str, model: str, batch_size: int, output: Path |
     if output is not None:
         check_output_path(output, overwrite)
         if output.suffix != ".npy":
-            raise ValueError(f"output {output} must end in .npy")
+            raise DataError(f"output {output} must end in .npy")
     source = open_source(input)
     t0 = time.perf_counter()
     vec = embed_source(source, text_col, model, batch_size=batch_size)

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from datadiet._core._errors import DataError
 from datadiet.io import Selection
 from datadiet.signals import Columns
 
@@ -68,5 +69,5 @@ def parse_mapping(text: str | None, what: str, value_type: type = float) -> dict
         return {str(k).strip(): value_type(v) for k, v in raw.items()}
     except (ValueError, json.JSONDecodeError):
         kind = "integer" if value_type is int else "number"
-        raise ValueError(f"cannot read {what} {text!r}: write name={kind} pairs separated by commas, "
+        raise DataError(f"cannot read {what} {text!r}: write name={kind} pairs separated by commas, "
                          "e.g. 'sport=100,tech=50'") from None

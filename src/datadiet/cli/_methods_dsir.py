@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from datadiet._core._errors import DataError
 from datadiet.cli._methods import MethodSpec, register
 from datadiet.io import Selection
 from datadiet.signals import Columns
@@ -18,10 +19,10 @@ def _proportions(text: str | None, n: int) -> list[float] | None:
     try:
         vals = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise ValueError(f"cannot read --target-proportions {text!r}: write one number per --target, "
+        raise DataError(f"cannot read --target-proportions {text!r}: write one number per --target, "
                          "separated by commas, e.g. 0.7,0.3") from None
     if len(vals) != n:
-        raise ValueError(f"--target-proportions has {len(vals)} numbers but there are {n} --target datasets")
+        raise DataError(f"--target-proportions has {len(vals)} numbers but there are {n} --target datasets")
     return vals
 
 
@@ -30,14 +31,14 @@ def _run(source: Any, columns: Columns, o: dict[str, Any]) -> Selection:
 
     targets = list(o.get("target") or ())
     if not targets:
-        raise ValueError("--method dsir needs --target TARGET: a dataset of what you want more of")
+        raise DataError("--method dsir needs --target TARGET: a dataset of what you want more of")
     if not columns.text:
-        raise ValueError("--method dsir needs the text column: name it with --text")
+        raise DataError("--method dsir needs the text column: name it with --text")
     mode = o.get("mode") or "resample"
     if mode not in ("resample", "weights"):
-        raise ValueError(f"--mode for dsir must be 'resample' or 'weights'; got {mode!r}")
+        raise DataError(f"--mode for dsir must be 'resample' or 'weights'; got {mode!r}")
     if mode == "resample" and o.get("budget") is None:
-        raise ValueError("--method dsir needs --budget (e.g. 1000, 20% or 5M-tokens), or --mode weights")
+        raise DataError("--method dsir needs --budget (e.g. 1000, 20% or 5M-tokens), or --mode weights")
     if len(targets) == 1:
         target: Any = targets[0]
     else:

@@ -10,6 +10,7 @@ from typing import Any
 import click
 import numpy as np
 
+from datadiet._core._errors import DataError
 from datadiet.cli._methods import MethodSpec, register
 from datadiet.engine import load_signals
 from datadiet.io import Budget, Selection, Source
@@ -36,13 +37,13 @@ def vectors_for(source: Source, columns: Columns, model: str | None, *, batch_si
 
     if columns.vectors:
         if model:
-            raise ValueError("give either --vectors or --model, not both")
+            raise DataError("give either --vectors or --model, not both")
         return embed_source(source, "", f"column:{columns.vectors}"), {"vectors": columns.vectors}
     if model:
         if model.endswith(".npy"):
             return embed_source(source, columns.text or "", model), {"vectors": model}
         if not columns.text:
-            raise ValueError("--model embeds a text column: name it with --text COL")
+            raise DataError("--model embeds a text column: name it with --text COL")
         vec = embed_source(source, columns.text, model, batch_size=batch_size, cache_dir=cache_dir)
         return vec, {"model": model, "text": columns.text}
     if columns.text:
@@ -54,8 +55,8 @@ def vectors_for(source: Source, columns: Columns, model: str | None, *, batch_si
                 return cached, dict(found[0]["params"])
         if len(found) > 1:
             models = ", ".join(str(e["params"].get("model")) for e in found)
-            raise ValueError(f"several cached embeddings of {columns.text!r} ({models}); pick one with --model")
-    raise ValueError("this method needs vectors: name a column with --vectors COL, or embed a text column "
+            raise DataError(f"several cached embeddings of {columns.text!r} ({models}); pick one with --model")
+    raise DataError("this method needs vectors: name a column with --vectors COL, or embed a text column "
                      "with --text COL --model MODEL (minilm, static, hashed or a local folder)")
 
 
@@ -63,7 +64,7 @@ def signals_with_vectors(source: Source, columns: Columns, opts: dict[str, Any])
     vec, how = vectors_for(source, columns, opts.get("model"), batch_size=opts.get("embed_batch_size") or 1024)
     sig = load_signals(source, replace(columns, vectors=None))
     if vec.shape[0] != len(sig):
-        raise ValueError(f"the vectors have {vec.shape[0]} rows but the input has {len(sig)}; "
+        raise DataError(f"the vectors have {vec.shape[0]} rows but the input has {len(sig)}; "
                          "re-embed with datadiet embed")
     sig.vectors = vec
     sig.extra["vectors_from"] = how
@@ -73,9 +74,9 @@ def signals_with_vectors(source: Source, columns: Columns, opts: dict[str, Any])
 def _runner(build: Any) -> Any:
     def run(source: Source, columns: Columns, opts: dict[str, Any]) -> Selection:
         if opts.get("budget") is None:
-            raise ValueError("this method needs --budget (e.g. 1000 or 10%)")
+            raise DataError("this method needs --budget (e.g. 1000 or 10%)")
         if Budget.parse(opts["budget"]).is_tokens:
-            raise ValueError("embedding methods take a budget of examples or a fraction, not tokens")
+            raise DataError("embedding methods take a budget of examples or a fraction, not tokens")
         selector = build(opts)
         sig = signals_with_vectors(source, columns, opts)
         sel = selector.fit(sig).selection_

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from datadiet._core._errors import DataError
 from datadiet.cli._common import columns_from, print_summary, quiet_param, role_params, user_errors
 from datadiet.cli._methods import all_specs
 from datadiet.cli._methods_basic import SHARED_OPTIONS
@@ -65,7 +66,7 @@ def make_select_command() -> click.Command:
             sel = spec.run(source, columns, opts)
         else:
             if budget is None and method not in ("threshold",):
-                raise ValueError(f"--method {method} needs --budget (e.g. 1000, 10% or 5M-tokens)")
+                raise DataError(f"--method {method} needs --budget (e.g. 1000, 10% or 5M-tokens)")
             selector = spec.build(opts)  # type: ignore[misc]
             need_tokens = budget is not None and Budget.parse(budget).is_tokens
             sig = load_signals(source, columns, keep_text=spec.keep_text, need_tokens=need_tokens, engine=engine)

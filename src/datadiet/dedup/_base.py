@@ -22,9 +22,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datadiet._core import hash_ids, resolve_seed, uniform_keys
+from datadiet._core._errors import DataError, DataTypeError
 from datadiet.dedup._lsh import components
 from datadiet.dedup._normalize import as_text_array
-from datadiet.io._hashing import hash_ids, resolve_seed, uniform_keys
 from datadiet.io._selection import Selection
 from datadiet.signals._table import Signals
 
@@ -49,7 +50,7 @@ def _combine(train: Signals, against: Signals | None) -> Combined:
     if against is None:
         return Combined(train, len(train))
     if not isinstance(against, Signals):
-        raise TypeError(f"against must be a Signals object (the evaluation set), got {type(against).__name__}")
+        raise DataTypeError(f"against must be a Signals object (the evaluation set), got {type(against).__name__}")
     ids_t, ids_e = train.ids, against.ids
     if not (pa.types.is_integer(ids_t.type) and pa.types.is_integer(ids_e.type)):
         ids_t, ids_e = ids_t.cast(pa.string()), ids_e.cast(pa.string())
@@ -61,7 +62,7 @@ def _combine(train: Signals, against: Signals | None) -> Combined:
     vectors = None
     if train.vectors is not None and against.vectors is not None:
         if train.vectors.shape[1] != against.vectors.shape[1]:
-            raise ValueError(f"the training vectors have {train.vectors.shape[1]} dimensions but the evaluation "
+            raise DataError(f"the training vectors have {train.vectors.shape[1]} dimensions but the evaluation "
                              f"vectors have {against.vectors.shape[1]}; embed both with the same model")
         vectors = np.concatenate([train.vectors, against.vectors])
     scores = {k: np.concatenate([v, np.full(len(against), np.inf)]) for k, v in train.scores.items()}
@@ -136,7 +137,7 @@ class BaseDedup:
         """
         sig = signals if signals is not None else Signals.from_arrays(**arrays)
         if not isinstance(sig, Signals):
-            raise TypeError(f"fit takes a Signals object or keyword arrays, got {type(sig).__name__}")
+            raise DataTypeError(f"fit takes a Signals object or keyword arrays, got {type(sig).__name__}")
         self._check_keep()
         self._check_params()
         for s, what in ((sig, "the input"), (against, "the evaluation set (against)")):
@@ -145,16 +146,16 @@ class BaseDedup:
             for need in self._requires():
                 if {"text": s.text, "vectors": s.vectors}[need] is None:
                     flag = {"text": "--text", "vectors": "--vectors or --model"}[need]
-                    raise ValueError(f"{type(self).__name__} needs {need} for {what}: name a column with {flag}")
+                    raise DataError(f"{type(self).__name__} needs {need} for {what}: name a column with {flag}")
             if s.text is not None:
                 txt = as_text_array(s.text, "the text column")
                 if txt.null_count:
-                    raise ValueError(f"the text column of {what} has {txt.null_count} empty (null) values; "
+                    raise DataError(f"the text column of {what} has {txt.null_count} empty (null) values; "
                                      "fill or drop them first")
         if len(sig) == 0:
-            raise ValueError("the input has no examples: nothing to deduplicate")
+            raise DataError("the input has no examples: nothing to deduplicate")
         if self.keep == "score" and self.score not in sig.scores:
-            raise ValueError(f"keep='score' needs the score column {self.score!r} among the signals "
+            raise DataError(f"keep='score' needs the score column {self.score!r} among the signals "
                              f"(have {sorted(sig.scores) or 'none'}): name it with --score")
         seed = resolve_seed(self.seed)
         comb = _combine(sig, against)
@@ -165,9 +166,9 @@ class BaseDedup:
 
     def _check_keep(self) -> None:
         if self.keep not in KEEP_POLICIES:
-            raise ValueError(f"keep must be one of {', '.join(map(repr, KEEP_POLICIES))}; got {self.keep!r}")
+            raise DataError(f"keep must be one of {', '.join(map(repr, KEEP_POLICIES))}; got {self.keep!r}")
         if self.keep == "score" and not isinstance(self.score, str):
-            raise ValueError("keep='score' needs score=<name of a score column> (the highest score is kept)")
+            raise DataError("keep='score' needs score=<name of a score column> (the highest score is kept)")
 
     def _rank(self, comb: Combined, seed: int) -> np.ndarray:
         """Preference of every row (0 = kept first); evaluation rows come before all training rows."""
@@ -180,7 +181,7 @@ class BaseDedup:
             order = np.argsort(uniform_keys(ids, seed), kind="stable")
         elif self.keep == "longest":
             if sig.text is None:
-                raise ValueError("keep='longest' needs the text: name a column with --text")
+                raise DataError("keep='longest' needs the text: name a column with --text")
             length = pc.utf8_length(sig.text.slice(0, nt)).to_numpy(zero_copy_only=False)
             order = np.lexsort((tie, -length.astype(np.int64)))
         else:

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from datadiet.io._hashing import splitmix64
+from datadiet._core._errors import DataError
+from datadiet._core._hashing import splitmix64
 
 __all__ = ["LSHParams", "choose_bands", "band_links", "components"]
 
@@ -88,20 +89,20 @@ def choose_bands(threshold: float, num_perm: int, *, fp_weight: float = 0.5, fn_
     """
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating)) \
             or not 0.0 < float(threshold) < 1.0:
-        raise ValueError(f"the Jaccard threshold must be a number between 0 and 1 (exclusive); got {threshold!r}")
+        raise DataError(f"the Jaccard threshold must be a number between 0 and 1 (exclusive); got {threshold!r}")
     for name, w in (("fp_weight", fp_weight), ("fn_weight", fn_weight)):
         if isinstance(w, bool) or not isinstance(w, (int, float, np.floating)) or w < 0:
-            raise ValueError(f"{name} must be a number >= 0; got {w!r}")
+            raise DataError(f"{name} must be a number >= 0; got {w!r}")
     if fp_weight + fn_weight <= 0:
-        raise ValueError("fp_weight and fn_weight cannot both be 0")
+        raise DataError("fp_weight and fn_weight cannot both be 0")
     if (bands is None) != (rows is None):
-        raise ValueError("give both bands and rows, or neither (they are then chosen from the threshold)")
+        raise DataError("give both bands and rows, or neither (they are then chosen from the threshold)")
     if bands is not None:
         for name, v in (("bands", bands), ("rows", rows)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive integer; got {v!r}")
+                raise DataError(f"{name} must be a positive integer; got {v!r}")
         if bands * rows > num_perm:  # type: ignore[operator]
-            raise ValueError(f"bands x rows = {bands * rows} is more than num_perm={num_perm}; "  # type: ignore[operator]
+            raise DataError(f"bands x rows = {bands * rows} is more than num_perm={num_perm}; "  # type: ignore[operator]
                              "lower them or raise num_perm")
         b_arr, r_arr = np.array([bands]), np.array([rows])
     else:

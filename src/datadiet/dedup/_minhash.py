@@ -28,8 +28,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datadiet._core._errors import DataError, DataTypeError
+from datadiet._core._hashing import _hash_binary, _poly_powers, splitmix64
 from datadiet.dedup._normalize import Normalization, as_text_array, word_dictionary
-from datadiet.io._hashing import _hash_binary, _poly_powers, splitmix64
 
 __all__ = ["SHINGLES", "shingle_hashes", "minhash_signatures", "minhash_params", "minhash_signal",
            "jaccard_pairs"]
@@ -138,7 +139,7 @@ def shingle_hashes(text: Any, *, shingle: str = "word", ngram: int = 5,
     ([2, 2, 1], True, True)
     """
     if shingle not in SHINGLES:
-        raise ValueError(f"shingle must be one of {', '.join(map(repr, SHINGLES))}; got {shingle!r}")
+        raise DataError(f"shingle must be one of {', '.join(map(repr, SHINGLES))}; got {shingle!r}")
     arr = as_text_array(text)
     norm = Normalization.parse(normalize)
     if shingle == "word":
@@ -184,13 +185,13 @@ def minhash_params(*, num_perm: int = 128, shingle: str = "word", ngram: int = 5
                    normalize: Any = "default", seed: int = 1) -> dict[str, Any]:
     """The parameters that define a MinHash signal (its cache key), validated."""
     if isinstance(num_perm, bool) or not isinstance(num_perm, (int, np.integer)) or not 1 <= num_perm <= 4096:
-        raise ValueError(f"num_perm must be an integer between 1 and 4096; got {num_perm!r}")
+        raise DataError(f"num_perm must be an integer between 1 and 4096; got {num_perm!r}")
     if shingle not in SHINGLES:
-        raise ValueError(f"shingle must be one of {', '.join(map(repr, SHINGLES))}; got {shingle!r}")
+        raise DataError(f"shingle must be one of {', '.join(map(repr, SHINGLES))}; got {shingle!r}")
     if isinstance(ngram, bool) or not isinstance(ngram, (int, np.integer)) or not 1 <= ngram <= 64:
-        raise ValueError(f"ngram must be an integer between 1 and 64; got {ngram!r}")
+        raise DataError(f"ngram must be an integer between 1 and 64; got {ngram!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed of the MinHash permutations must be an integer >= 0; got {seed!r}")
+        raise DataError(f"seed of the MinHash permutations must be an integer >= 0; got {seed!r}")
     norm = Normalization.parse(normalize)
     return {"num_perm": int(num_perm), "shingle": shingle, "ngram": int(ngram),
             "normalize": norm.describe(), "seed": int(seed)}
@@ -244,7 +245,7 @@ def minhash_signatures(text: Any, *, num_perm: int = 128, shingle: str = "word",
     norm = Normalization.parse(normalize)
     arr = as_text_array(text)
     if arr.null_count:
-        raise ValueError(f"the text has {arr.null_count} empty (null) values; fill or drop them first")
+        raise DataError(f"the text has {arr.null_count} empty (null) values; fill or drop them first")
     a, b = _permutations(params["num_perm"], params["seed"])
 
     def one(span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -254,7 +255,7 @@ def minhash_signatures(text: Any, *, num_perm: int = 128, shingle: str = "word",
 
     jobs = n_jobs if n_jobs is not None else min(os.cpu_count() or 1, 8)
     if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
-        raise ValueError(f"n_jobs must be a positive integer; got {n_jobs!r}")
+        raise DataError(f"n_jobs must be a positive integer; got {n_jobs!r}")
     spans = _chunks(arr, TEXT_CHUNK_BYTES)
     if jobs > 1 and len(spans) > 1:
         with ThreadPoolExecutor(jobs) as pool:
@@ -297,7 +298,7 @@ def minhash_signal(source: Any, text_column: str, *, cache: bool = True, cache_r
     for batch in src.batches([text_column], batch_size):
         col = batch.table.column(text_column)
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-            raise TypeError(f"text column {text_column!r} must hold strings, found {col.type}")
+            raise DataTypeError(f"text column {text_column!r} must hold strings, found {col.type}")
         s, c = minhash_signatures(col.combine_chunks(), **minhash_params(**params))
         sigs.append(s)
         cnts.append(c)

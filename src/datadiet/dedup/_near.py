@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from datadiet._core._errors import DataError
 from datadiet.dedup._base import BaseDedup, Combined
 from datadiet.dedup._lsh import LSHParams, band_links, choose_bands
 from datadiet.dedup._minhash import jaccard_pairs, minhash_params, minhash_signatures
@@ -40,7 +41,7 @@ class NearStage:
                 self.sig, self.count = pre["signatures"], pre["counts"]
             else:
                 if comb.sig.text is None:
-                    raise ValueError("near-duplicate search needs the text (or cached MinHash signatures)")
+                    raise DataError("near-duplicate search needs the text (or cached MinHash signatures)")
                 self.sig, self.count = minhash_signatures(comb.sig.text, **self.params)
         assert self.count is not None
         return self.sig, self.count
@@ -127,7 +128,7 @@ class NearDedup(BaseDedup):
 
     def _check_params(self) -> None:
         if self.verify not in VERIFY:
-            raise ValueError(f"verify must be one of {', '.join(map(repr, VERIFY))}; got {self.verify!r}")
+            raise DataError(f"verify must be one of {', '.join(map(repr, VERIFY))}; got {self.verify!r}")
         Normalization.parse(self.normalize)
         minhash_params(num_perm=self.num_perm, shingle=self.shingle, ngram=self.ngram, normalize=self.normalize)
         self.lsh_ = choose_bands(self.threshold, self.num_perm, fp_weight=self.fp_weight,

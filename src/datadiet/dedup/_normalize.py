@@ -22,6 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datadiet._core._errors import DataError, DataTypeError
+
 __all__ = ["Normalization", "normalize_text", "as_text_array", "word_dictionary"]
 
 _FORMS = ("NFC", "NFKC", "NFD", "NFKD")
@@ -58,9 +60,9 @@ class Normalization:
     def check(self) -> None:
         for name in ("lowercase", "whitespace", "punctuation"):
             if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"Normalization.{name} must be True or False; got {getattr(self, name)!r}")
+                raise DataTypeError(f"Normalization.{name} must be True or False; got {getattr(self, name)!r}")
         if self.unicode is not None and self.unicode not in _FORMS:
-            raise ValueError(f"Normalization.unicode must be one of {', '.join(_FORMS)} or None; "
+            raise DataError(f"Normalization.unicode must be one of {', '.join(_FORMS)} or None; "
                              f"got {self.unicode!r}")
 
     @classmethod
@@ -78,7 +80,7 @@ class Normalization:
         if isinstance(spec, bool):
             return cls() if spec else cls(False, False, False, None)
         if not isinstance(spec, str):
-            raise TypeError(f"normalize must be a Normalization, a comma list such as 'lower,space,punct,nfkc', "
+            raise DataTypeError(f"normalize must be a Normalization, a comma list such as 'lower,space,punct,nfkc', "
                             f"or None; got {spec!r}")
         if spec.strip().lower() == "default":
             return cls()
@@ -89,7 +91,7 @@ class Normalization:
             elif part.upper() in _FORMS:
                 kw["unicode"] = part.upper()
             else:
-                raise ValueError(f"unknown normalisation step {part!r} in {spec!r}; use a comma list of "
+                raise DataError(f"unknown normalisation step {part!r} in {spec!r}; use a comma list of "
                                  f"lower, space, punct, nfkc, nfc, nfd, nfkd (or 'none' / 'default')")
         return cls(**kw)
 
@@ -161,11 +163,11 @@ def as_text_array(text: Any, what: str = "text") -> pa.Array:
         try:
             text = pa.array(list(text))
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-            raise TypeError(f"{what} must hold strings") from None
+            raise DataTypeError(f"{what} must hold strings") from None
     if pa.types.is_null(text.type):
         text = text.cast(pa.large_string())
     if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
-        raise TypeError(f"{what} must hold strings, found {text.type}; cast the column to text first")
+        raise DataTypeError(f"{what} must hold strings, found {text.type}; cast the column to text first")
     return text.cast(pa.large_string())
 
 

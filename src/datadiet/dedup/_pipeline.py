@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from datadiet._core._errors import DataError, DataTypeError
 from datadiet.dedup._base import BaseDedup
 from datadiet.dedup._exact import ExactDedup, ExactStage
 from datadiet.dedup._near import NearDedup, NearStage
@@ -64,25 +65,25 @@ class Dedup(BaseDedup):
         elif isinstance(self.exact, (bool, np.bool_)):
             ex = ExactDedup() if self.exact else None
         else:
-            raise TypeError(f"exact must be True, False or an ExactDedup; got {self.exact!r}")
+            raise DataTypeError(f"exact must be True, False or an ExactDedup; got {self.exact!r}")
         if self.near is None or isinstance(self.near, NearDedup):
             nd = self.near
         elif isinstance(self.near, (int, float)) and not isinstance(self.near, bool):
             nd = NearDedup(threshold=float(self.near))
         else:
-            raise TypeError(f"near must be a Jaccard threshold in (0, 1), a NearDedup or None; got {self.near!r}")
+            raise DataTypeError(f"near must be a Jaccard threshold in (0, 1), a NearDedup or None; got {self.near!r}")
         if self.semantic is None or isinstance(self.semantic, SemanticDedup):
             sd = self.semantic
         elif isinstance(self.semantic, (int, float)) and not isinstance(self.semantic, bool):
             sd = SemanticDedup(threshold=float(self.semantic))
         else:
-            raise TypeError(f"semantic must be a cosine threshold, a SemanticDedup or None; got {self.semantic!r}")
+            raise DataTypeError(f"semantic must be a cosine threshold, a SemanticDedup or None; got {self.semantic!r}")
         return ex, nd, sd
 
     def _check_params(self) -> None:
         ex, nd, sd = self._parts()
         if ex is None and nd is None and sd is None:
-            raise ValueError("nothing to do: turn on at least one of exact, near or semantic")
+            raise DataError("nothing to do: turn on at least one of exact, near or semantic")
         for part in (ex, nd, sd):
             if part is not None:
                 part._check_params()
@@ -92,7 +93,7 @@ class Dedup(BaseDedup):
         return (("text",) if ex is not None or nd is not None else ()) + (("vectors",) if sd is not None else ())
 
     def _stages(self) -> list[Any]:
-        from datadiet.io._hashing import resolve_seed
+        from datadiet._core import resolve_seed
 
         ex, nd, sd = self._parts()
         stages: list[Any] = []

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from datadiet._core._errors import DataError
 from datadiet.dedup._base import BaseDedup, Combined
 from datadiet.select._base import check_choice, check_number
 
@@ -82,7 +83,7 @@ class SemanticStage:
         from datadiet.index._kmeans import as_float32, row_hashes
 
         if comb.sig.vectors is None:
-            raise ValueError("semantic dedup needs embeddings: name a --vectors column or give --model")
+            raise DataError("semantic dedup needs embeddings: name a --vectors column or give --model")
         rows = np.flatnonzero(active)
         x = as_float32(comb.sig.vectors[rows], normalize=True)
         n = rows.size
@@ -223,10 +224,10 @@ class SemanticDedup(BaseDedup):
         check_number("search_threshold", self.search_threshold, low=-1.0, high=1.0, allow_none=True)
         check_number("n_clusters", self.n_clusters, low=1, integer=True, allow_none=True)
         if self.search_threshold is not None and self.search_threshold > self.threshold:
-            raise ValueError(f"search_threshold ({self.search_threshold}) must be <= threshold ({self.threshold})")
+            raise DataError(f"search_threshold ({self.search_threshold}) must be <= threshold ({self.threshold})")
 
     def _stages(self) -> list[Any]:
-        from datadiet.io._hashing import resolve_seed
+        from datadiet._core import resolve_seed
 
         self.seed_int = resolve_seed(self.seed) if not isinstance(self.seed, np.random.Generator) else 0
         stage = SemanticStage(self)
@@ -251,10 +252,10 @@ class SemanticDedup(BaseDedup):
         Returns a :class:`~datadiet.Selection`; the fitted state is unchanged.
         """
         if not hasattr(self, "pairs_"):
-            raise ValueError("call fit before rethreshold")
+            raise DataError("call fit before rethreshold")
         check_number("threshold", threshold, low=-1.0, high=1.0)
         if threshold < self.search_threshold_:
-            raise ValueError(f"threshold {threshold} is below the search threshold {self.search_threshold_} of "
+            raise DataError(f"threshold {threshold} is below the search threshold {self.search_threshold_} of "
                              f"the fit; refit with search_threshold <= {threshold}")
         clone = type(self)(**{**self.get_params(), "threshold": threshold,
                               "search_threshold": self.search_threshold_})

@@ -1,8 +1,8 @@
 """Execution: steps run by the local engine (in-process, streaming) or the ray engine (Ray Data)."""
 
+from datadiet._core._progress import progress, set_progress
 from datadiet.engine._dsir import dsir_select
 from datadiet.engine._local import LocalEngine, get_engine
-from datadiet.engine._progress import progress, set_progress
 from datadiet.engine._ray import RayEngine
 from datadiet.engine._scan import SignalStep, for_each_batch, load_signals, total_rows
 from datadiet.engine._step import Step

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from datadiet.io._hashing import resolve_seed
+from datadiet._core import resolve_seed
+from datadiet._core._errors import DataError
 from datadiet.io._ids import check_unique
 from datadiet.io._read import open_source
 from datadiet.io._selection import Selection
@@ -63,7 +64,7 @@ def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None,
     """
     check_dsir_params(mode=mode, sampling=sampling, buckets=buckets, smoothing=smoothing, clip=clip, n_jobs=n_jobs)
     if not columns.text:
-        raise ValueError("DSIR needs the pool's text: name the column with --text")
+        raise DataError("DSIR needs the pool's text: name the column with --text")
     seed_ = resolve_seed(seed)
     src = open_source(pool)
     src.check_columns([columns.text, columns.id, columns.tokens])

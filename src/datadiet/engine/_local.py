@@ -6,7 +6,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from datadiet.engine._progress import progress
+from datadiet._core._errors import DataError
+from datadiet._core._progress import progress
 from datadiet.engine._step import Step
 from datadiet.io._read import open_source
 
@@ -44,4 +45,4 @@ def get_engine(engine: Any = None) -> Any:
         return RayEngine()
     if hasattr(engine, "run"):
         return engine
-    raise ValueError(f"engine must be 'local', 'ray' or an engine object; got {engine!r}")
+    raise DataError(f"engine must be 'local', 'ray' or an engine object; got {engine!r}")

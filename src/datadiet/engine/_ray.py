@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from datadiet._core._errors import MissingExtraError
 from datadiet.engine._local import LocalEngine
 from datadiet.engine._step import Step
 from datadiet.io._read import Source, open_source
@@ -26,7 +27,7 @@ def _import_ray() -> Any:
         import ray
         import ray.data  # noqa: F401
     except ImportError:
-        raise ImportError("the ray engine needs Ray Data: pip install 'datadiet[ray]'") from None
+        raise MissingExtraError("the ray engine needs Ray Data: pip install 'datadiet[ray]'") from None
     return ray
 
 

@@ -9,7 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datadiet.engine._progress import progress
+from datadiet._core._errors import DataError, DataTypeError
+from datadiet._core._progress import progress
 from datadiet.engine._step import Step
 from datadiet.io._ids import batch_ids, check_unique
 from datadiet.io._read import Batch, Source, open_source
@@ -43,22 +44,22 @@ def for_each_batch(source: Source, columns: list[str], fn: Callable[[Batch], Any
 
 def _to_float(col: pa.ChunkedArray, name: str) -> np.ndarray:
     if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_boolean(col.type)):
-        raise TypeError(f"column {name!r} must hold numbers, found {col.type}")
+        raise DataTypeError(f"column {name!r} must hold numbers, found {col.type}")
     if col.null_count:
-        raise ValueError(f"column {name!r} has {col.null_count} empty (null) values; fill or drop them first")
+        raise DataError(f"column {name!r} has {col.null_count} empty (null) values; fill or drop them first")
     return col.to_numpy().astype(np.float64)
 
 
 def _to_vectors(col: pa.ChunkedArray, name: str) -> np.ndarray:
     t = col.type
     if not (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)):
-        raise TypeError(f"column {name!r} must hold lists of floats (vectors), found {t}")
+        raise DataTypeError(f"column {name!r} must hold lists of floats (vectors), found {t}")
     arr = col.combine_chunks()
     if arr.null_count:
-        raise ValueError(f"column {name!r} has {arr.null_count} empty (null) vectors")
+        raise DataError(f"column {name!r} has {arr.null_count} empty (null) vectors")
     lengths = pc.list_value_length(arr).to_numpy(zero_copy_only=False)
     if len(lengths) and (lengths != lengths[0]).any():
-        raise ValueError(f"column {name!r} holds vectors of different lengths ({lengths.min()}..{lengths.max()})")
+        raise DataError(f"column {name!r} holds vectors of different lengths ({lengths.min()}..{lengths.max()})")
     flat = pc.list_flatten(arr).to_numpy(zero_copy_only=False).astype(np.float32)
     d = int(lengths[0]) if len(lengths) else 0
     return flat.reshape(len(arr), d)
@@ -80,7 +81,7 @@ class SignalStep(Step):
         if c.text and c.text in t.column_names:
             txt = t.column(c.text)
             if not (pa.types.is_string(txt.type) or pa.types.is_large_string(txt.type)):
-                raise TypeError(f"text column {c.text!r} must hold strings, found {txt.type}")
+                raise DataTypeError(f"text column {c.text!r} must hold strings, found {txt.type}")
             if self.need_tokens and not c.tokens:
                 out["tokens"] = estimate_tokens(txt.combine_chunks())
             if self.keep_text:
@@ -90,7 +91,7 @@ class SignalStep(Step):
         if group_col:
             g = t.column(group_col).combine_chunks()
             if g.null_count:
-                raise ValueError(f"column {group_col!r} has {g.null_count} empty (null) values; fill or drop them first")
+                raise DataError(f"column {group_col!r} has {g.null_count} empty (null) values; fill or drop them first")
             out["group"] = (g.dictionary_decode() if pa.types.is_dictionary(g.type) else g).cast(pa.string())
         for name in c.scores:
             out[f"score:{name}"] = _to_float(t.column(name), name)
@@ -121,7 +122,7 @@ def load_signals(data: Any, columns: Columns, *, keep_text: bool = False, need_t
 
     source = open_source(data)
     if need_tokens and not columns.tokens and not columns.text:
-        raise ValueError("a token budget needs token counts: name a --tokens column or a --text column to estimate them")
+        raise DataError("a token budget needs token counts: name a --tokens column or a --text column to estimate them")
     needed = list(columns.needed())
     source.check_columns(needed)
     read_cols = [c for c in needed if c != columns.text or keep_text or (need_tokens and not columns.tokens)]
@@ -130,7 +131,7 @@ def load_signals(data: Any, columns: Columns, *, keep_text: bool = False, need_t
     step = SignalStep(columns, read_cols, keep_text, need_tokens)
     table = get_engine(engine).run(source, step, batch_size=batch_size)
     if table.num_rows == 0:
-        raise ValueError(f"{source.name} has no rows: nothing to select from")
+        raise DataError(f"{source.name} has no rows: nothing to select from")
     ids = table.column("id").combine_chunks()
     check_unique(ids, columns.id)
     kw: dict[str, Any] = {}

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from datadiet._core._errors import DataError, DataTypeError
+
 __all__ = ["KMeansResult", "kmeans", "assign", "as_float32", "release_pages", "row_hashes"]
 
 #: Rows per centroid used to fit when ``max_train`` is not given.
@@ -71,9 +73,9 @@ def _check_vectors(vectors: Any, what: str = "vectors") -> np.ndarray:
     if not hasattr(vectors, "shape") or not hasattr(vectors, "dtype"):
         vectors = np.asarray(vectors)
     if vectors.ndim != 2:
-        raise ValueError(f"{what} must be a 2-D array (n, d), got shape {tuple(vectors.shape)}")
+        raise DataError(f"{what} must be a 2-D array (n, d), got shape {tuple(vectors.shape)}")
     if vectors.dtype.kind not in "fiu":
-        raise TypeError(f"{what} must hold numbers, found dtype {vectors.dtype}")
+        raise DataTypeError(f"{what} must hold numbers, found dtype {vectors.dtype}")
     return vectors
 
 
@@ -81,7 +83,7 @@ def as_float32(block: np.ndarray, normalize: bool = False) -> np.ndarray:
     """A C-contiguous float32 copy of ``block``, optionally with unit rows (zero rows stay zero)."""
     x = np.array(block, dtype=np.float32, order="C", copy=True)
     if not np.isfinite(x).all():
-        raise ValueError("vectors contain NaN or infinite values; clean them before clustering")
+        raise DataError("vectors contain NaN or infinite values; clean them before clustering")
     if normalize:
         norms = np.linalg.norm(x, axis=1, keepdims=True)
         np.divide(x, norms, out=x, where=norms > 0)
@@ -119,11 +121,11 @@ def take_rows(vectors: Any, rows: np.ndarray) -> np.ndarray:
 
 def _sample_rows(n: int, m: int, seed: int, ids: Any) -> np.ndarray:
     if ids is not None:
-        from datadiet.io._hashing import uniform_keys
+        from datadiet._core._hashing import uniform_keys
 
         keys = uniform_keys(ids, seed)
         if len(keys) != n:
-            raise ValueError(f"ids has {len(keys)} values but vectors has {n} rows")
+            raise DataError(f"ids has {len(keys)} values but vectors has {n} rows")
         part = np.argpartition(keys, m - 1)[:m] if m < n else np.arange(n)
         return part[np.argsort(keys[part], kind="stable")]  # ordered by key: order-free fit
     if m >= n:
@@ -206,19 +208,19 @@ def kmeans(vectors: Any, k: int, *, spherical: bool = False, seed: int = 0, nite
     vectors = _check_vectors(vectors)
     n, d = vectors.shape
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be an integer number of clusters; got {k!r}")
+        raise DataTypeError(f"k must be an integer number of clusters; got {k!r}")
     if n == 0:
-        raise ValueError("vectors has no rows: nothing to cluster")
+        raise DataError("vectors has no rows: nothing to cluster")
     if not 1 <= k <= n:
-        raise ValueError(f"k must be between 1 and the number of rows ({n}); got {k}")
+        raise DataError(f"k must be between 1 and the number of rows ({n}); got {k}")
     if isinstance(niter, bool) or not isinstance(niter, (int, np.integer)) or niter < 1:
-        raise ValueError(f"niter must be a positive integer; got {niter!r}")
+        raise DataError(f"niter must be a positive integer; got {niter!r}")
     if max_train is None:
         max_train = POINTS_PER_CENTROID * int(k)
     if isinstance(max_train, bool) or not isinstance(max_train, (int, np.integer)) or max_train < k:
-        raise ValueError(f"max_train must be an integer >= k ({k}); got {max_train!r}")
+        raise DataError(f"max_train must be an integer >= k ({k}); got {max_train!r}")
     if d == 0:
-        raise ValueError("vectors have 0 dimensions")
+        raise DataError("vectors have 0 dimensions")
     rows = _sample_rows(n, min(int(max_train), n), int(seed), ids)
     train = as_float32(take_rows(vectors, rows), normalize=spherical)
     release_pages(vectors)
@@ -227,7 +229,7 @@ def kmeans(vectors: Any, k: int, *, spherical: bool = False, seed: int = 0, nite
     if len(first) < len(train):
         train = train[np.sort(first)]  # keeps the first of each, in sample order
     if len(train) < k:
-        raise ValueError(f"k={k} is more than the {len(train)} distinct vectors available to fit; "
+        raise DataError(f"k={k} is more than the {len(train)} distinct vectors available to fit; "
                          "lower k or pass max_train=None")
     km = faiss.Kmeans(d, int(k), niter=int(niter), seed=int(seed) % (2**31), spherical=spherical,
                       max_points_per_centroid=max(1, -(-len(train) // int(k))),

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from datadiet._core._errors import DataError, DataTypeError
 from datadiet.index._kmeans import _check_vectors, as_float32, faiss_threads, release_pages
 
 __all__ = ["knn", "METRICS"]
@@ -47,20 +48,20 @@ def knn(query: Any, base: Any, k: int, *, metric: str = "cosine", batch_size: in
     import faiss
 
     if metric not in METRICS:
-        raise ValueError(f"metric must be one of {', '.join(map(repr, METRICS))}; got {metric!r}")
+        raise DataError(f"metric must be one of {', '.join(map(repr, METRICS))}; got {metric!r}")
     query = _check_vectors(query, "query")
     base = _check_vectors(base, "base")
     if query.shape[1] != base.shape[1]:
-        raise ValueError(f"query has {query.shape[1]} dimensions but base has {base.shape[1]}")
+        raise DataError(f"query has {query.shape[1]} dimensions but base has {base.shape[1]}")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be an integer; got {k!r}")
+        raise DataTypeError(f"k must be an integer; got {k!r}")
     n = base.shape[0]
     limit = n - 1 if exclude_self else n
     if not 1 <= k <= limit:
-        raise ValueError(f"k must be between 1 and {limit} (rows of base{' minus self' if exclude_self else ''}); "
+        raise DataError(f"k must be between 1 and {limit} (rows of base{' minus self' if exclude_self else ''}); "
                          f"got {k}")
     if exclude_self and query.shape[0] != n:
-        raise ValueError("exclude_self needs query to be base (same rows)")
+        raise DataError("exclude_self needs query to be base (same rows)")
     cos = metric == "cosine"
     index = faiss.IndexFlatIP(base.shape[1]) if cos else faiss.IndexFlatL2(base.shape[1])
     for start in range(0, n, 65536):

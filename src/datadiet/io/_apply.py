@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from datadiet.engine._progress import progress
+from datadiet._core._errors import DataError
+from datadiet._core._hashing import hash_ids
+from datadiet._core._progress import progress
 from datadiet.io._atomic import atomic_path, check_output_path
-from datadiet.io._hashing import hash_ids
 from datadiet.io._ids import batch_ids
 from datadiet.io._read import open_source
 from datadiet.io._selection import Selection
@@ -50,7 +51,7 @@ def apply_selection(selection: Selection | str | os.PathLike[str], data: Any, ou
     if id_column:
         source.check_columns([id_column])
     if weight_column in source.column_names:
-        raise ValueError(f"the input already has a column {weight_column!r}; choose another --weight-column")
+        raise DataError(f"the input already has a column {weight_column!r}; choose another --weight-column")
     sel_hash = hash_ids(sel.ids, 0)
     order = np.argsort(sel_hash)
     sorted_hash = sel_hash[order]
@@ -66,7 +67,7 @@ def apply_selection(selection: Selection | str | os.PathLike[str], data: Any, ou
             missing = sorted_hash[pos] != h
             if missing.any():
                 ex = batch_ids(t, id_column, batch.file, batch.row_start)[int(np.flatnonzero(missing)[0])]
-                raise ValueError(f"row with id {ex.as_py()!r} of {source.name} is not in the selection: the "
+                raise DataError(f"row with id {ex.as_py()!r} of {source.name} is not in the selection: the "
                                  "selection was made from other data or another --id column")
             r = repeats[pos]
             take = np.repeat(np.arange(t.num_rows), r)
@@ -79,6 +80,6 @@ def apply_selection(selection: Selection | str | os.PathLike[str], data: Any, ou
             bar.advance(t.num_rows)
     if rows_in != len(sel):
         os.unlink(dest)
-        raise ValueError(f"{source.name} has {rows_in} rows but the selection has {len(sel)}: "
+        raise DataError(f"{source.name} has {rows_in} rows but the selection has {len(sel)}: "
                          "apply it to the data it was made from")
     return {"rows_in": rows_in, "rows_out": rows_out}

@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from datadiet._core._errors import OutputExistsError
+
 __all__ = ["atomic_path", "check_output_path"]
 
 
@@ -15,7 +17,7 @@ def check_output_path(path: str | os.PathLike[str], overwrite: bool = False) -> 
     """Refuse an output path that exists (unless ``overwrite``) or whose folder is missing."""
     p = Path(path)
     if p.exists() and not overwrite:
-        raise FileExistsError(f"output {p} already exists; pass --overwrite (overwrite=True) to replace it")
+        raise OutputExistsError(f"output {p} already exists; pass --overwrite (overwrite=True) to replace it")
     if p.exists() and p.is_dir():
         raise IsADirectoryError(f"output {p} is a directory; give a file path")
     if not p.parent.exists():

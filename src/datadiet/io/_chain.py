@@ -6,7 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datadiet.io._hashing import hash_ids
+from datadiet._core._errors import DataError
+from datadiet._core._hashing import hash_ids
 from datadiet.io._selection import Selection
 
 __all__ = ["chain"]
@@ -33,14 +34,14 @@ def chain(first: Selection, second: Selection) -> Selection:
     """
     kept_pos = first.indices
     if len(second) != len(kept_pos):
-        raise ValueError(f"the second selection has {len(second)} rows but the first kept {len(kept_pos)}: "
+        raise DataError(f"the second selection has {len(second)} rows but the first kept {len(kept_pos)}: "
                          "make it from the rows the first one kept")
     h_first = hash_ids(first.ids.take(pa.array(kept_pos)), 0)
     h_second = hash_ids(second.ids, 0)
     order_first = np.argsort(h_first)
     order_second = np.argsort(h_second)
     if not np.array_equal(h_first[order_first], h_second[order_second]):
-        raise ValueError("the second selection's ids are not the rows the first one kept")
+        raise DataError("the second selection's ids are not the rows the first one kept")
     pos = np.empty(len(second), dtype=np.int64)  # row of `first` for each row of `second`
     pos[order_second] = kept_pos[order_first]
 

@@ -20,7 +20,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datadiet.io._hashing import hash_ids
+from datadiet._core._errors import DataError, DataTypeError
+from datadiet._core._hashing import hash_ids
 
 __all__ = ["batch_ids", "check_unique"]
 
@@ -34,9 +35,9 @@ def batch_ids(table: pa.Table, id_column: str | None, file: str | None, row_star
             col = col.dictionary_decode()
             t = col.type
         if not (pa.types.is_integer(t) or pa.types.is_string(t) or pa.types.is_large_string(t)):
-            raise TypeError(f"id column {id_column!r} must hold integers or strings, found {t}")
+            raise DataTypeError(f"id column {id_column!r} must hold integers or strings, found {t}")
         if col.null_count:
-            raise ValueError(f"id column {id_column!r} has {col.null_count} empty (null) values; every row needs an id")
+            raise DataError(f"id column {id_column!r} has {col.null_count} empty (null) values; every row needs an id")
         if pa.types.is_integer(t):
             return col.cast(pa.int64())
         return col.cast(pa.string())
@@ -69,7 +70,7 @@ def check_unique(ids: pa.Array, id_column: str | None) -> None:
     if va == vb:
         where = f"id column {id_column!r}" if id_column else "the assigned ids"
         n_dup = int(dup.size)
-        raise ValueError(
+        raise DataError(
             f"{where} has repeated values (e.g. {va!r} at rows {a} and {b}; {n_dup} repeats in all): "
             "ids must be unique; name another --id column or leave it out to assign ids"
         )

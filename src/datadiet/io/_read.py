@@ -23,6 +23,8 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
+from datadiet._core._errors import DataError, DataTypeError
+
 __all__ = ["Source", "Batch", "open_source", "SUFFIXES"]
 
 _JSON = (".jsonl", ".json", ".ndjson")
@@ -46,7 +48,7 @@ def _format_of(path: Path) -> tuple[str, str | None]:
         return "csv", comp
     if ext in _PARQUET and comp is None:
         return "parquet", None
-    raise ValueError(
+    raise DataError(
         f"cannot read {path}: unknown file type {''.join(path.suffixes) or '(none)'}; "
         f"use one of {', '.join(SUFFIXES)} (JSONL and CSV may end in .gz or .zst)"
     )
@@ -118,7 +120,7 @@ class Source:
         have = self.column_names
         missing = [c for c in columns if c is not None and c not in have]
         if missing:
-            raise ValueError(
+            raise DataError(
                 f"column{'s' if len(missing) > 1 else ''} {', '.join(repr(m) for m in missing)} "
                 f"not found in {self.name}; columns that exist: {', '.join(have)}"
             )
@@ -150,7 +152,7 @@ class Source:
                     yield Batch(pa.Table.from_batches([rb]), rel, row)
                     row += rb.num_rows
             except (pa.ArrowInvalid, OSError) as e:
-                raise ValueError(f"{path}: not a readable Parquet file ({e})") from None
+                raise DataError(f"{path}: not a readable Parquet file ({e})") from None
             return
         if kind == "csv":
             yield from self._csv_batches(path, comp, rel, columns)
@@ -174,7 +176,7 @@ class Source:
             msg = str(e).replace("\n", " ")
             if "Empty CSV file" in msg:
                 return
-            raise ValueError(f"{path}: malformed CSV ({msg})") from None
+            raise DataError(f"{path}: malformed CSV ({msg})") from None
 
     def _jsonl_batches(self, path: Path, comp: str | None, rel: str, columns: list[str] | None) -> Iterator[Batch]:
         schema: pa.Schema | None = None
@@ -190,12 +192,12 @@ class Source:
                 table = pajson.read_json(io.BytesIO(block), parse_options=opts,
                                          read_options=pajson.ReadOptions(block_size=max(len(block) + 1, 1 << 20)))
             except pa.ArrowInvalid as e:
-                raise ValueError(_json_error(path, block, line_no, schema, str(e))) from None
+                raise DataError(_json_error(path, block, line_no, schema, str(e))) from None
             if schema is None:
                 names = columns if columns is not None else table.column_names
                 missing = [c for c in names if c not in table.column_names]
                 if missing:
-                    raise ValueError(
+                    raise DataError(
                         f"column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} not found "
                         f"in {path}; columns that exist: {', '.join(table.column_names)}"
                     )
@@ -269,11 +271,11 @@ def _schema_of(path: Path) -> pa.Schema:
         try:
             return pq.read_schema(path)
         except (pa.ArrowInvalid, OSError) as e:
-            raise ValueError(f"{path}: not a readable Parquet file ({e})") from None
+            raise DataError(f"{path}: not a readable Parquet file ({e})") from None
     src = Source([path], path)
     for batch in src._file_batches(path, None, 1024):
         return batch.table.schema
-    raise ValueError(f"{path} is empty: no rows to read")
+    raise DataError(f"{path} is empty: no rows to read")
 
 
 def _expand(path: str | os.PathLike[str]) -> tuple[list[Path], Path | None]:
@@ -326,18 +328,18 @@ def open_source(data: Any, *, name: str | None = None) -> Source:
     if mod.startswith("datasets"):
         table = getattr(getattr(data, "data", None), "table", None)
         if table is None:
-            raise TypeError("cannot read this datasets object; pass a datasets.Dataset (not a DatasetDict)")
+            raise DataTypeError("cannot read this datasets object; pass a datasets.Dataset (not a DatasetDict)")
         if getattr(data, "_indices", None) is not None:
             table = data.flatten_indices().data.table
         return Source(table=table, name=name or "the Dataset")
     if not isinstance(data, (str, os.PathLike)):
-        raise TypeError(
+        raise DataTypeError(
             f"cannot read {type(data).__name__}: pass a path, folder, glob, pyarrow Table, "
             "pandas DataFrame or datasets.Dataset"
         )
     files, root = _expand(data)
     if not files:
-        raise ValueError(f"no data files ({', '.join(SUFFIXES)}) found under {data}")
+        raise DataError(f"no data files ({', '.join(SUFFIXES)}) found under {data}")
     for f in files:
         if not os.access(f, os.R_OK):
             raise PermissionError(f"cannot read {f}: permission denied")

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from datadiet._core._errors import DataError
 from datadiet.io._atomic import atomic_path, check_output_path
 
 __all__ = ["Selection", "manifest_path", "REASONS"]
@@ -195,10 +196,10 @@ class Selection:
         try:
             table = pq.read_table(p)
         except (pa.ArrowInvalid, OSError) as e:
-            raise ValueError(f"{p} is not a readable Parquet selection: {e}") from None
+            raise DataError(f"{p} is not a readable Parquet selection: {e}") from None
         missing = {"id", "kept", "weight", "repeats", "reason"} - set(table.column_names)
         if missing:
-            raise ValueError(
+            raise DataError(
                 f"{p} is not a datadiet selection: columns {sorted(missing)} are missing "
                 f"(it has {table.column_names})"
             )

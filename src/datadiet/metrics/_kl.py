@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from datadiet._core._errors import DataError
+
 __all__ = ["kl_divergence", "kl_reduction"]
 
 
 def _counts(c: object, what: str) -> np.ndarray:
     a = np.asarray(c, dtype=np.float64)
     if a.ndim != 1:
-        raise ValueError(f"{what} must be a 1-D array of counts per feature, got shape {a.shape}")
+        raise DataError(f"{what} must be a 1-D array of counts per feature, got shape {a.shape}")
     if not np.isfinite(a).all() or (a < 0).any():
-        raise ValueError(f"{what} must hold finite counts >= 0")
+        raise DataError(f"{what} must hold finite counts >= 0")
     return a
 
 
@@ -48,19 +50,19 @@ def kl_divergence(p_counts: object, q_counts: object, *, smoothing: float = 1.0)
     p = _counts(p_counts, "p_counts")
     q = _counts(q_counts, "q_counts")
     if p.shape != q.shape:
-        raise ValueError(f"p_counts and q_counts must have the same length; got {p.size} and {q.size}")
+        raise DataError(f"p_counts and q_counts must have the same length; got {p.size} and {q.size}")
     if smoothing < 0:
-        raise ValueError(f"smoothing must be >= 0; got {smoothing!r}")
+        raise DataError(f"smoothing must be >= 0; got {smoothing!r}")
     if p.sum() <= 0:
-        raise ValueError("p_counts is all zero: the target has no features")
+        raise DataError("p_counts is all zero: the target has no features")
     q = q + smoothing
     if q.sum() <= 0:
-        raise ValueError("q_counts is all zero and smoothing is 0: the subset has no features")
+        raise DataError("q_counts is all zero and smoothing is 0: the subset has no features")
     p = p / p.sum()
     q = q / q.sum()
     nz = p > 0
     if (q[nz] == 0).any():
-        raise ValueError("q has zero probability where p does not (KL is infinite); use smoothing > 0")
+        raise DataError("q has zero probability where p does not (KL is infinite); use smoothing > 0")
     return float(np.sum(p[nz] * (np.log(p[nz]) - np.log(q[nz]))))
 
 

@@ -24,7 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from datadiet.io._hashing import uniform_keys
+from datadiet._core._errors import DataError
+from datadiet._core._hashing import uniform_keys
 from datadiet.io._ids import batch_ids
 from datadiet.io._read import Source, open_source
 from datadiet.io._selection import manifest_path
@@ -163,10 +164,10 @@ def read_selection(path: str | os.PathLike[str]) -> tuple[pa.Table, dict[str, An
     try:
         table = pq.read_table(p)
     except (pa.ArrowInvalid, OSError) as e:
-        raise ValueError(f"{p} is not a readable Parquet selection: {e}") from None
+        raise DataError(f"{p} is not a readable Parquet selection: {e}") from None
     missing = [c for c in _BASE if c not in table.column_names]
     if missing:
-        raise ValueError(f"{p} is not a datadiet selection: columns {missing} are missing "
+        raise DataError(f"{p} is not a datadiet selection: columns {missing} are missing "
                          f"(it has {table.column_names}); give a file written by datadiet select")
     mpath = manifest_path(p)
     manifest: dict[str, Any] = {}
@@ -174,10 +175,10 @@ def read_selection(path: str | os.PathLike[str]) -> tuple[pa.Table, dict[str, An
         try:
             manifest = json.loads(mpath.read_text())
         except json.JSONDecodeError as e:
-            raise ValueError(f"manifest {mpath} is not valid JSON ({e.msg} at line {e.lineno}); "
+            raise DataError(f"manifest {mpath} is not valid JSON ({e.msg} at line {e.lineno}); "
                              "rewrite it with datadiet select --overwrite") from None
         if not isinstance(manifest, dict):
-            raise ValueError(f"manifest {mpath} must hold a JSON object")
+            raise DataError(f"manifest {mpath} must hold a JSON object")
     return table, manifest
 
 
@@ -307,14 +308,14 @@ def _read_input(ctx: ReportContext, text_rows: np.ndarray, batch_size: int = 655
         t = batch.table
         m = t.num_rows
         if row + m > n:
-            raise ValueError(f"{src.name} has more rows than the selection {ctx.selection_path} ({n:,}); "
+            raise DataError(f"{src.name} has more rows than the selection {ctx.selection_path} ({n:,}); "
                              "pass the input the selection was made from")
         got = batch_ids(t, cols.id if cols.id in have else None, batch.file, batch.row_start)
         exp = ctx.ids.slice(row, m)
         if got.type != exp.type or not pc.all(pc.equal(got, exp)).as_py():
             bad = row + int(np.flatnonzero(~pc.equal(got.cast(pa.string()), exp.cast(pa.string()))
                                            .fill_null(False).to_numpy(zero_copy_only=False))[:1].sum())
-            raise ValueError(f"{src.name} does not match the selection {ctx.selection_path}: row {bad} has id "
+            raise DataError(f"{src.name} does not match the selection {ctx.selection_path}: row {bad} has id "
                              f"{got[bad - row].as_py()!r}, the selection {exp[bad - row].as_py()!r}; "
                              "pass the input the selection was made from")
         if cols.tokens in t.column_names:
@@ -341,7 +342,7 @@ def _read_input(ctx: ReportContext, text_rows: np.ndarray, batch_size: int = 655
                 scores[s].append(col.to_numpy().astype(np.float64))
         row += m
     if row != n:
-        raise ValueError(f"{src.name} has {row:,} rows but the selection {ctx.selection_path} has {n:,}; "
+        raise DataError(f"{src.name} has {row:,} rows but the selection {ctx.selection_path} has {n:,}; "
                          "pass the input the selection was made from")
     if lengths and sum(len(x) for x in lengths) == n:
         ctx.lengths = np.concatenate(lengths)

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from datadiet._core._errors import MissingExtraError
+
 __all__ = ["esc", "fmt", "table", "figure", "histogram_edges", "page", "OUTCOME_COLORS", "outcome_color",
            "require_plotly"]
 
@@ -59,7 +61,7 @@ def require_plotly() -> Any:
     try:
         import plotly.graph_objects as go
     except ImportError:
-        raise ImportError("the HTML report needs plotly; install it with: pip install 'datadiet[report]'") from None
+        raise MissingExtraError("the HTML report needs plotly; install it with: pip install 'datadiet[report]'") from None
     return go
 
 

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from datadiet._core._errors import DataError
 from datadiet.io._atomic import atomic_path, check_output_path
 from datadiet.report._context import ReportContext, load_context
 from datadiet.report._html import esc, page
@@ -73,9 +74,9 @@ def write_report(selection_path: str | os.PathLike[str], report_path: str | os.P
     """
     dest = check_output_path(report_path, overwrite)
     if dest.suffix.lower() not in (".html", ".htm"):
-        raise ValueError(f"report {dest} must end in .html")
+        raise DataError(f"report {dest} must end in .html")
     if Path(selection_path).resolve() == dest.resolve():
-        raise ValueError("the report path is the selection itself; give another file name")
+        raise DataError("the report path is the selection itself; give another file name")
     from datadiet.report.views import VIEWS, load_views
 
     mods = load_views(views or VIEWS)

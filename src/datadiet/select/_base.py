@@ -13,8 +13,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from datadiet.io._budget import Budget
-from datadiet.io._hashing import hash_ids, resolve_seed
+from datadiet._core import hash_ids, resolve_seed
+from datadiet._core._budget import Budget
+from datadiet._core._errors import DataError, DataTypeError
 from datadiet.io._selection import Selection
 from datadiet.signals._table import Signals
 
@@ -45,7 +46,7 @@ class Picked:
 def check_choice(name: str, value: Any, allowed: tuple[Any, ...]) -> None:
     """Raise a ``ValueError`` naming the parameter, the allowed values and the given one."""
     if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+        raise DataError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
 
 
 def check_number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
@@ -56,13 +57,13 @@ def check_number(name: str, value: Any, *, low: float | None = None, high: float
     ok_types = (int, np.integer) if integer else (int, float, np.integer, np.floating)
     if isinstance(value, bool) or not isinstance(value, ok_types):
         kind = "an integer" if integer else "a number"
-        raise TypeError(f"{name} must be {kind}; got {value!r}")
+        raise DataTypeError(f"{name} must be {kind}; got {value!r}")
     if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite; got {value!r}")
+        raise DataError(f"{name} must be finite; got {value!r}")
     if low is not None and (value <= low if low_open else value < low):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}; got {value!r}")
+        raise DataError(f"{name} must be {'>' if low_open else '>='} {low}; got {value!r}")
     if high is not None and value > high:
-        raise ValueError(f"{name} must be <= {high}; got {value!r}")
+        raise DataError(f"{name} must be <= {high}; got {value!r}")
 
 
 def take_prefix(order: np.ndarray, target: Target, tokens: np.ndarray | None) -> np.ndarray:
@@ -119,7 +120,7 @@ class BaseSelector:
         """
         sig = signals if signals is not None else Signals.from_arrays(**arrays)
         if not isinstance(sig, Signals):
-            raise TypeError(f"fit takes a Signals object or keyword arrays, got {type(sig).__name__}")
+            raise DataTypeError(f"fit takes a Signals object or keyword arrays, got {type(sig).__name__}")
         self._check_params()
         for need in self.requires:
             have = {"groups": sig.groups, "vectors": sig.vectors, "text": sig.text,
@@ -127,10 +128,10 @@ class BaseSelector:
             if have is None:
                 flag = {"groups": "--group", "vectors": "--vectors", "text": "--text",
                         "scores": "--score", "tokens": "--tokens"}[need]
-                raise ValueError(f"{type(self).__name__} needs {need}: name a column with {flag}")
+                raise DataError(f"{type(self).__name__} needs {need}: name a column with {flag}")
         n = len(sig)
         if n == 0:
-            raise ValueError("the input has no examples: nothing to select from")
+            raise DataError("the input has no examples: nothing to select from")
         seed = resolve_seed(self.seed)
         target = self._target(sig)
         picked = self._select(sig, target, seed)
@@ -159,24 +160,24 @@ class BaseSelector:
         n = len(sig)
         if b.is_tokens:
             if not self.supports_tokens:
-                raise ValueError(f"{type(self).__name__} does not take a token budget; give examples or a fraction")
+                raise DataError(f"{type(self).__name__} does not take a token budget; give examples or a fraction")
             if sig.tokens is None:
-                raise ValueError("a token budget needs token counts: name a --tokens column or a --text column")
+                raise DataError("a token budget needs token counts: name a --tokens column or a --text column")
             total = float(sig.tokens.sum())
             if b.value > total and not self.allows_repeats:
                 if not self.allow_all:
-                    raise ValueError(f"budget {b} is more than the {int(total)} tokens of the input; "
+                    raise DataError(f"budget {b} is more than the {int(total)} tokens of the input; "
                                      "lower it, or pass --allow-all (allow_all=True) to keep everything")
                 return Target(tokens=total)
             return Target(tokens=b.value)
         k = b.resolve(n)
         if k > n and not self.allows_repeats:
             if not self.allow_all:
-                raise ValueError(f"budget {b} asks for {k} examples but the input has only {n}; "
+                raise DataError(f"budget {b} asks for {k} examples but the input has only {n}; "
                                  "lower it, or pass --allow-all (allow_all=True) to keep everything")
             k = n
         if k == 0:
-            raise ValueError(f"budget {b} of {n} examples rounds to 0; ask for at least one example")
+            raise DataError(f"budget {b} of {n} examples rounds to 0; ask for at least one example")
         return Target(examples=k)
 
     def _select(self, sig: Signals, target: Target, seed: int) -> Picked:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from datadiet._core._errors import DataError
 from datadiet.select._base import Picked, Target, check_number
 from datadiet.select._embed_base import EmbeddingSelector, allocate, rank_within
 from datadiet.signals._table import Signals
@@ -74,7 +75,7 @@ class ClusterBalancedSelector(EmbeddingSelector):
         total = int(target.examples or n)
         if total > n * self.max_repeats:
             if not self.allow_all:
-                raise ValueError(f"budget {total} is more than {n} rows x max_repeats {self.max_repeats}; "
+                raise DataError(f"budget {total} is more than {n} rows x max_repeats {self.max_repeats}; "
                                  "raise --max-repeats, lower the budget, or pass --allow-all")
             total = n * self.max_repeats
         res = self._clusters(sig, seed)

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from datadiet.io._hashing import uniform_keys
+from datadiet._core._errors import DataError, DataTypeError, MissingExtraError
+from datadiet._core._hashing import uniform_keys
 from datadiet.select._base import BaseSelector, Picked, Target, check_choice, check_number
 from datadiet.select._importance import importance_weights, pick_by_importance
 from datadiet.signals._table import Signals
@@ -29,15 +30,15 @@ def _vectors(x: Any, what: str) -> np.ndarray:
     if isinstance(x, Signals):
         x = x.vectors
         if x is None:
-            raise ValueError(f"{what} has no vectors: load it with a --vectors column")
+            raise DataError(f"{what} has no vectors: load it with a --vectors column")
     try:
         a = np.asarray(x, dtype=np.float32)
     except (TypeError, ValueError):
-        raise TypeError(f"{what} must be a 2-D array of numbers (n, d)") from None
+        raise DataTypeError(f"{what} must be a 2-D array of numbers (n, d)") from None
     if a.ndim != 2:
-        raise ValueError(f"{what} must be a 2-D array (n, d); got shape {a.shape}")
+        raise DataError(f"{what} must be a 2-D array (n, d); got shape {a.shape}")
     if not np.isfinite(a).all():
-        raise ValueError(f"{what} holds NaN or infinite values; fix or drop those rows")
+        raise DataError(f"{what} holds NaN or infinite values; fix or drop those rows")
     return a
 
 
@@ -101,9 +102,9 @@ class DensityRatioSelector(BaseSelector):
         check_number("max_fit", self.max_fit, low=1, integer=True)
         check_number("clip", self.clip, low=1, low_open=True, allow_none=True)
         if self.mode == "weights" and self.budget is not None:
-            raise ValueError("mode 'weights' keeps every row with a weight; drop the budget")
+            raise DataError("mode 'weights' keeps every row with a weight; drop the budget")
         if self.mode == "resample" and self.budget is None:
-            raise ValueError("density-ratio resampling needs a budget (e.g. 1000 or 10%); or use mode='weights'")
+            raise DataError("density-ratio resampling needs a budget (e.g. 1000 or 10%); or use mode='weights'")
 
     def fit(self, signals: Signals | None = None, /, **arrays: Any) -> DensityRatioSelector:
         super().fit(signals, **arrays)
@@ -114,13 +115,13 @@ class DensityRatioSelector(BaseSelector):
         try:
             from sklearn.linear_model import LogisticRegression
         except ImportError:
-            raise ImportError("DensityRatioSelector needs scikit-learn: pip install scikit-learn") from None
+            raise MissingExtraError("DensityRatioSelector needs scikit-learn: pip install scikit-learn") from None
         xt = _vectors(self.target, "the target")
         if len(xt) == 0:
-            raise ValueError("the target has no vectors: give examples of what you want more of")
+            raise DataError("the target has no vectors: give examples of what you want more of")
         xr = _vectors(sig.vectors, "the pool vectors")
         if xt.shape[1] != xr.shape[1]:
-            raise ValueError(f"target vectors have {xt.shape[1]} dimensions but the pool's have {xr.shape[1]}; "
+            raise DataError(f"target vectors have {xt.shape[1]} dimensions but the pool's have {xr.shape[1]}; "
                              "embed both with the same model")
         n = len(xr)
         fit_rows = np.arange(n)

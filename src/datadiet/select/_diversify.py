@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from datadiet._core._errors import DataError
 from datadiet.select._base import Picked, Target, check_choice, check_number
 from datadiet.select._embed_base import EmbeddingSelector, allocate, rank_within
 from datadiet.select._scores import combine_scores
@@ -75,7 +76,7 @@ class DiversifySelector(EmbeddingSelector):
         k = res.k
         if self.importance == "score":
             if not sig.scores:
-                raise ValueError("importance='score' needs a score: name a column with --score")
+                raise DataError("importance='score' needs a score: name a column with --score")
             score = combine_scores(sig.scores)
             imp = np.bincount(res.labels, weights=score, minlength=k) / np.maximum(sizes, 1)
             imp = imp - imp.min() + 1e-6

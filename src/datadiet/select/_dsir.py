@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from datadiet.io._budget import Budget
-from datadiet.io._hashing import hash_ids, uniform_keys
+from datadiet._core._budget import Budget
+from datadiet._core._errors import DataError, DataTypeError
+from datadiet._core._hashing import hash_ids, uniform_keys
 from datadiet.metrics._kl import kl_divergence
 from datadiet.select._base import BaseSelector, Picked, Target, check_choice, check_number
 from datadiet.select._importance import (
@@ -59,10 +60,10 @@ def check_dsir_params(*, mode: str, sampling: str, buckets: Any, smoothing: Any,
 
 def _target_items(target: Any) -> list[tuple[str, Any]]:
     if target is None:
-        raise ValueError("DSIR needs a target: a dataset (path or table) or a list of texts of what you want more of")
+        raise DataError("DSIR needs a target: a dataset (path or table) or a list of texts of what you want more of")
     if isinstance(target, Mapping):
         if not target:
-            raise ValueError("the target mapping is empty; give at least one target")
+            raise DataError("the target mapping is empty; give at least one target")
         return [(str(k), v) for k, v in target.items()]
     return [("target", target)]
 
@@ -89,7 +90,7 @@ def target_counts(target: Any, text: str = "text", *, buckets: int = DEFAULT_BUC
             col = "text"
             src = open_source(pa.table({col: pa.array(list(t), pa.large_string())}), name=what)
         elif isinstance(t, str) and not any(ch in t for ch in "/\\.*?[") and len(t.split()) > 1:
-            raise TypeError(f"{what} looks like a text, not a dataset path; pass a list of texts")
+            raise DataTypeError(f"{what} looks like a text, not a dataset path; pass a list of texts")
         else:
             col = text
             src = open_source(t, name=what)
@@ -101,9 +102,9 @@ def target_counts(target: Any, text: str = "text", *, buckets: int = DEFAULT_BUC
             n_rows += len(nb)
             n_text += int((nb.n_tokens > 0).sum())
         if n_rows == 0:
-            raise ValueError(f"{what} has no rows: give examples of what you want more of")
+            raise DataError(f"{what} has no rows: give examples of what you want more of")
         if n_text == 0:
-            raise ValueError(f"{what} has no text in column {col!r}: all {n_rows} rows are empty; "
+            raise DataError(f"{what} has no text in column {col!r}: all {n_rows} rows are empty; "
                              "name the text column with --target-text (target_text=)")
         names.append(name)
         rows.append(counts)
@@ -121,7 +122,7 @@ def log_ratios(raw_counts: np.ndarray, tgt_counts: np.ndarray, names: Sequence[s
         t = tgt_counts[j]
         if not ((t > 0) & (raw_counts > 0)).any():
             what = "the target" if name == "target" else f"target {name!r}"
-            raise ValueError(f"{what} shares no n-gram features with the pool (none of its "
+            raise DataError(f"{what} shares no n-gram features with the pool (none of its "
                              f"{int((t > 0).sum())} hashed n-gram buckets occurs in the pool): "
                              "check the --text / --target-text columns and the language of both")
         out[:, j] = np.log(t + smoothing) - np.log(t.sum() + smoothing * b) - raw
@@ -142,7 +143,7 @@ class DSIRResult:
 
 def _resolve_budget(budget: Any, n: int, n_ok: int, tokens: np.ndarray | None, allow_all: bool) -> Target:
     if budget is None:
-        raise ValueError("DSIR resampling needs a budget (e.g. 1000, 10% or 5M-tokens); "
+        raise DataError("DSIR resampling needs a budget (e.g. 1000, 10% or 5M-tokens); "
                          "or use mode='weights' (--mode weights) to weight every row")
     b = Budget.parse(budget)
     if b.is_tokens:
@@ -150,7 +151,7 @@ def _resolve_budget(budget: Any, n: int, n_ok: int, tokens: np.ndarray | None, a
         total = float(tokens.sum())
         if b.value > total:
             if not allow_all:
-                raise ValueError(f"budget {b} is more than the {int(total)} tokens of the pool's non-empty texts; "
+                raise DataError(f"budget {b} is more than the {int(total)} tokens of the pool's non-empty texts; "
                                  "lower it, or pass --allow-all (allow_all=True) to keep everything")
             return Target(tokens=total)
         return Target(tokens=b.value)
@@ -158,11 +159,11 @@ def _resolve_budget(budget: Any, n: int, n_ok: int, tokens: np.ndarray | None, a
     if k > n_ok:
         if not allow_all:
             extra = f" ({n - n_ok} have empty text)" if n_ok < n else ""
-            raise ValueError(f"budget {b} asks for {k} examples but the pool has only {n_ok} to choose from{extra}; "
+            raise DataError(f"budget {b} asks for {k} examples but the pool has only {n_ok} to choose from{extra}; "
                              "lower it, or pass --allow-all (allow_all=True) to keep everything")
         k = n_ok
     if k == 0:
-        raise ValueError(f"budget {b} of {n} examples rounds to 0; ask for at least one example")
+        raise DataError(f"budget {b} of {n} examples rounds to 0; ask for at least one example")
     return Target(examples=k)
 
 
@@ -182,13 +183,13 @@ def run_dsir(stream: Stream, target: Any, *, target_text: str = "text", budget: 
         ok_parts.append(nb.n_tokens > 0)
         byte_parts.append(nb.n_bytes)
     if not id_parts or sum(len(i) for i in id_parts) == 0:
-        raise ValueError("the pool has no examples: nothing to select from")
+        raise DataError("the pool has no examples: nothing to select from")
     all_ids = pa.concat_arrays([i.cast(id_parts[0].type) for i in id_parts])
     del id_parts
     ok = np.concatenate(ok_parts)
     n, n_ok = len(ok), int(ok.sum())
     if n_ok == 0:
-        raise ValueError(f"every one of the {n} texts of the pool is empty; check the --text column")
+        raise DataError(f"every one of the {n} texts of the pool is empty; check the --text column")
     if tokens is None:
         nbytes = np.concatenate(byte_parts)
         tokens = (nbytes + BYTES_PER_TOKEN - 1) // BYTES_PER_TOKEN
@@ -196,12 +197,12 @@ def run_dsir(stream: Stream, target: Any, *, target_text: str = "text", budget: 
     lr = log_ratios(raw, tgt, names, smoothing)
     target_ = _resolve_budget(budget, n, n_ok, tokens, allow_all) if mode == "resample" else None
     if mode == "weights" and budget is not None:
-        raise ValueError("mode 'weights' keeps every row with a weight; drop the budget (--budget)")
+        raise DataError("mode 'weights' keeps every row with a weight; drop the budget (--budget)")
     # pass 2: log importance weights
     parts = [np.stack([nb.dot(lr[:, j]) for j in range(len(names))], axis=1) for _, nb in stream()]
     log_w = np.concatenate(parts)
     if not np.isfinite(log_w).all():
-        raise ValueError("non-finite importance weights; raise smoothing")
+        raise DataError("non-finite importance weights; raise smoothing")
     metrics: dict[str, Any] = {"buckets": buckets, "n_empty_text": n - n_ok}
     weights = None
     mix = mixture_log_weights(log_w, shares)
@@ -316,9 +317,9 @@ class DSIRSelector(BaseSelector):
         check_dsir_params(mode=self.mode, sampling=self.sampling, buckets=self.buckets,
                           smoothing=self.smoothing, clip=self.clip, n_jobs=self.n_jobs)
         if self.mode == "weights" and self.budget is not None:
-            raise ValueError("mode 'weights' keeps every row with a weight; drop the budget")
+            raise DataError("mode 'weights' keeps every row with a weight; drop the budget")
         if self.mode == "resample" and self.budget is None:
-            raise ValueError("DSIR resampling needs a budget (e.g. 1000, 10% or 5M-tokens); "
+            raise DataError("DSIR resampling needs a budget (e.g. 1000, 10% or 5M-tokens); "
                              "or use mode='weights' to weight every row")
 
     def fit(self, signals: Signals | None = None, /, **arrays: Any) -> DSIRSelector:
@@ -333,7 +334,7 @@ class DSIRSelector(BaseSelector):
         from datadiet.signals._ngrams import hashed_ngrams, text_array
 
         if sig.text is None:
-            raise ValueError("DSIRSelector needs text: name a column with --text (or pass text=)")
+            raise DataError("DSIRSelector needs text: name a column with --text (or pass text=)")
         txt = text_array(sig.text, "the text")
         nb = hashed_ngrams(txt, int(self.buckets))
 

@@ -14,9 +14,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from datadiet._core._hashing import uniform_keys
 from datadiet.balance._allocate import round_preserving_sum, water_fill
 from datadiet.index._kmeans import KMeansResult, kmeans
-from datadiet.io._hashing import uniform_keys
 from datadiet.metrics._coverage import coverage_metrics
 from datadiet.select._base import BaseSelector, Picked, check_choice, check_number
 from datadiet.signals._table import Signals

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from datadiet.io._hashing import hash_ids, uniform_keys
+from datadiet._core._errors import DataError, DataTypeError
+from datadiet._core._hashing import hash_ids, uniform_keys
 from datadiet.select._base import Target, take_prefix
 
 __all__ = ["resolve_proportions", "allocate", "pick_by_importance", "importance_weights",
@@ -43,17 +44,17 @@ def resolve_proportions(names: Sequence[str], proportions: Any, sizes: Sequence[
     elif isinstance(proportions, Mapping):
         unknown = sorted(set(map(str, proportions)) - set(names))
         if unknown:
-            raise ValueError(f"proportions name unknown targets {unknown}; the targets are {list(names)}")
+            raise DataError(f"proportions name unknown targets {unknown}; the targets are {list(names)}")
         p = np.array([float(proportions.get(n, 0.0)) for n in names])
     else:
         try:
             p = np.asarray(list(proportions), dtype=np.float64)
         except (TypeError, ValueError):
-            raise TypeError("proportions must be a mapping target -> share, a sequence of numbers or None") from None
+            raise DataTypeError("proportions must be a mapping target -> share, a sequence of numbers or None") from None
         if p.shape != (k,):
-            raise ValueError(f"proportions must have one share per target ({k}); got {len(p)}")
+            raise DataError(f"proportions must have one share per target ({k}); got {len(p)}")
     if not np.isfinite(p).all() or (p < 0).any() or p.sum() <= 0:
-        raise ValueError(f"proportions must be finite, >= 0 and not all 0; got {p.tolist()}")
+        raise DataError(f"proportions must be finite, >= 0 and not all 0; got {p.tolist()}")
     return p / p.sum()
 
 

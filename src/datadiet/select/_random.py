@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from datadiet.io._hashing import uniform_keys
+from datadiet._core._hashing import uniform_keys
 from datadiet.select._base import BaseSelector, Picked, Target, take_prefix
 from datadiet.signals._table import Signals
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from datadiet.io._hashing import uniform_keys
+from datadiet._core._errors import DataError
+from datadiet._core._hashing import uniform_keys
 from datadiet.select._base import BaseSelector, Picked, Target, check_number, take_prefix
 from datadiet.select._scores import combine_scores
 from datadiet.signals._table import Signals
@@ -18,11 +19,11 @@ __all__ = ["ScoreProportionalSampler", "sampling_weights"]
 def sampling_weights(score: np.ndarray, power: float) -> np.ndarray:
     """``score ** power`` after checking scores are non-negative and not all zero."""
     if (score < 0).any():
-        raise ValueError(f"score-proportional sampling needs scores >= 0; the smallest is {score.min():g} "
+        raise DataError(f"score-proportional sampling needs scores >= 0; the smallest is {score.min():g} "
                          "(use normalize='rank' or 'minmax' to map scores to [0, 1])")
     w = np.power(score, power)
     if not (w > 0).any():
-        raise ValueError("every score is 0: nothing can be sampled in proportion to the score")
+        raise DataError("every score is 0: nothing can be sampled in proportion to the score")
     return w
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from datadiet._core._errors import DataError
 from datadiet.select._base import check_choice
 
 __all__ = ["combine_scores"]
@@ -36,11 +37,11 @@ def combine_scores(scores: Mapping[str, np.ndarray], weights: Mapping[str, float
     """
     check_choice("normalize", normalize, _NORMALIZE)
     if not scores:
-        raise ValueError("no score column given: name one with --score")
+        raise DataError("no score column given: name one with --score")
     weights = dict(weights or {})
     unknown = set(weights) - set(scores)
     if unknown:
-        raise ValueError(f"weights name score columns {sorted(unknown)} that are not given; scores: {sorted(scores)}")
+        raise DataError(f"weights name score columns {sorted(unknown)} that are not given; scores: {sorted(scores)}")
     if normalize == "auto":
         single = len(scores) == 1 and float(weights.get(next(iter(scores)), 1.0)) == 1.0
         normalize = "none" if single else "rank"

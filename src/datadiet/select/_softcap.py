@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from datadiet._core._errors import DataError
+from datadiet._core._hashing import uniform_keys
 from datadiet.balance._allocate import water_fill
-from datadiet.io._hashing import uniform_keys
 from datadiet.select._base import BaseSelector, Picked, Target, check_number
 from datadiet.select._score_sample import sampling_weights
 from datadiet.select._scores import combine_scores
@@ -69,7 +70,7 @@ class SoftCapSampler(BaseSelector):
         k = target.examples
         if k > n * self.max_repeats:
             if not self.allow_all:
-                raise ValueError(f"budget {k} needs more than max_repeats={self.max_repeats} copies of each "
+                raise DataError(f"budget {k} needs more than max_repeats={self.max_repeats} copies of each "
                                  f"of the {n} examples; raise max_repeats or lower the budget")
             k = n * self.max_repeats
         s = combine_scores(sig.scores, self.weights, self.normalize)

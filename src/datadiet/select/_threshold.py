@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from datadiet._core._errors import DataError
 from datadiet.select._base import BaseSelector, Picked, Target, check_number
 from datadiet.select._scores import combine_scores
 from datadiet.signals._table import Signals
@@ -47,11 +48,11 @@ class ThresholdFilter(BaseSelector):
 
     def _check_params(self) -> None:
         if self.min is None and self.max is None:
-            raise ValueError("ThresholdFilter needs min, max or both (--min / --max)")
+            raise DataError("ThresholdFilter needs min, max or both (--min / --max)")
         check_number("min", self.min, allow_none=True)
         check_number("max", self.max, allow_none=True)
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min}) is above max ({self.max}): no example could pass")
+            raise DataError(f"min ({self.min}) is above max ({self.max}): no example could pass")
 
     def _select(self, sig: Signals, target: Target, seed: int) -> Picked:
         s = combine_scores(sig.scores, self.weights, self.normalize)

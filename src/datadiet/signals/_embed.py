@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from datadiet._core._errors import DataError, DataTypeError
 from datadiet.io._atomic import atomic_path
 from datadiet.io._read import Source, open_source
 from datadiet.signals._cache import SignalCache
@@ -40,9 +41,9 @@ def _row_parts(source: Source, column: str, size: int) -> Iterator[pa.Array]:
     for batch in source.batches([column]):
         col = batch.table.column(column)
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-            raise TypeError(f"text column {column!r} must hold strings, found {col.type}")
+            raise DataTypeError(f"text column {column!r} must hold strings, found {col.type}")
         if col.null_count:
-            raise ValueError(f"text column {column!r} has {col.null_count} empty (null) values; "
+            raise DataError(f"text column {column!r} has {col.null_count} empty (null) values; "
                              "fill or drop them first")
         for chunk in col.chunks:
             pending.append(chunk.cast(pa.large_string()))
@@ -70,7 +71,7 @@ def _precomputed(source: Source, model: str) -> tuple[str, np.ndarray]:
         raise FileNotFoundError(f"{path}: no such file of precomputed vectors")
     vec = np.load(path, mmap_mode="r")
     if vec.ndim != 2:
-        raise ValueError(f"{path} must hold a 2-D array (n, d); it has shape {vec.shape}")
+        raise DataError(f"{path} must hold a 2-D array (n, d); it has shape {vec.shape}")
     return str(path.resolve()), vec
 
 
@@ -114,17 +115,17 @@ def embed_source(source: Any, text_column: str, model: str | Encoder, *, cache: 
     >>> v.shape
     (3, 16)
     """
-    from datadiet.engine._progress import progress
+    from datadiet._core._progress import progress
     from datadiet.engine._scan import total_rows
 
     src = open_source(source)
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
+        raise DataError(f"batch_size must be a positive integer; got {batch_size!r}")
     if isinstance(model, str) and (model.startswith("column:") or model.endswith(".npy")):
         _, vec = _precomputed(src, model)
         n = total_rows(src)
         if n is not None and n != vec.shape[0]:
-            raise ValueError(f"{model} has {vec.shape[0]} vectors but {src.name} has {n} rows")
+            raise DataError(f"{model} has {vec.shape[0]} vectors but {src.name} has {n} rows")
         return vec
     src.check_columns([text_column])
     encoder = get_encoder(model) if isinstance(model, str) else model
@@ -152,7 +153,7 @@ def embed_source(source: Any, text_column: str, model: str | Encoder, *, cache: 
                 continue
             vec = np.ascontiguousarray(encoder.encode(texts.to_pylist()), dtype=np.float32)
             if vec.shape != (len(texts), encoder.dim):
-                raise ValueError(f"encoder {encoder.name} returned shape {vec.shape} for {len(texts)} texts")
+                raise DataError(f"encoder {encoder.name} returned shape {vec.shape} for {len(texts)} texts")
             if pfile is not None:
                 with atomic_path(pfile) as tmp, open(tmp, "wb") as f:
                     np.save(f, vec)
@@ -161,7 +162,7 @@ def embed_source(source: Any, text_column: str, model: str | Encoder, *, cache: 
                 in_memory.append(vec)
             bar.advance(len(texts))
     if n == 0:
-        raise ValueError(f"{src.name} has no rows to embed")
+        raise DataError(f"{src.name} has no rows to embed")
     if final is None or store is None:
         return np.concatenate(in_memory)
     with atomic_path(final) as tmp:

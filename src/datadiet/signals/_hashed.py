@@ -22,7 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datadiet.io._hashing import hash_ids, splitmix64
+from datadiet._core._errors import DataError, DataTypeError
+from datadiet._core._hashing import hash_ids, splitmix64
 
 __all__ = ["HashedEncoder"]
 
@@ -35,7 +36,7 @@ def _as_text(texts: Any) -> pa.Array:
     if not isinstance(texts, pa.Array):
         texts = pa.array(list(texts), pa.large_string())
     if not (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
-        raise TypeError(f"texts must be strings, found {texts.type}")
+        raise DataTypeError(f"texts must be strings, found {texts.type}")
     return texts.fill_null("")
 
 
@@ -59,7 +60,7 @@ class HashedEncoder:
     def __init__(self, dim: int = 256, n_buckets: int = 2**15, bigrams: bool = True,
                  max_fit_rows: int = 20000) -> None:
         if not isinstance(dim, int) or dim < 2:
-            raise ValueError(f"dim must be an integer >= 2; got {dim!r}")
+            raise DataError(f"dim must be an integer >= 2; got {dim!r}")
         self.dim = dim
         self.n_buckets = n_buckets
         self.bigrams = bigrams

@@ -34,7 +34,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from datadiet.io._hashing import splitmix64
+from datadiet._core._errors import DataError, DataTypeError
+from datadiet._core._hashing import splitmix64
 
 __all__ = ["NgramBatch", "hashed_ngrams", "iter_ngrams", "ngram_counts", "text_array", "DEFAULT_BUCKETS"]
 
@@ -142,18 +143,18 @@ def text_array(text: Any, what: str = "the text column") -> pa.Array:
         text = text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
     if not isinstance(text, pa.Array):
         if isinstance(text, str):
-            raise TypeError(f"{what} must be a sequence of strings, not one string")
+            raise DataTypeError(f"{what} must be a sequence of strings, not one string")
         items = list(text)
         bad = next((x for x in items if x is not None and not isinstance(x, str)), None)
         if bad is not None:
-            raise TypeError(f"{what} must hold strings; found {type(bad).__name__} value {str(bad)[:40]!r}")
+            raise DataTypeError(f"{what} must hold strings; found {type(bad).__name__} value {str(bad)[:40]!r}")
         text = pa.array(items, pa.large_string())
     t = text.type
     if pa.types.is_dictionary(t):
         text = text.dictionary_decode()
         t = text.type
     if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
-        raise TypeError(f"{what} must hold strings, found {t}")
+        raise DataTypeError(f"{what} must hold strings, found {t}")
     if text.null_count:
         text = text.fill_null("")
     return text.cast(pa.large_string())
@@ -181,7 +182,7 @@ def hashed_ngrams(text: Any, buckets: int = DEFAULT_BUCKETS) -> NgramBatch:
     True
     """
     if isinstance(buckets, bool) or not isinstance(buckets, (int, np.integer)) or not 1 <= buckets <= 2**32:
-        raise ValueError(f"buckets must be an integer in [1, 2**32]; got {buckets!r}")
+        raise DataError(f"buckets must be an integer in [1, 2**32]; got {buckets!r}")
     arr = text_array(text)
     bufs = arr.buffers()
     offs = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]

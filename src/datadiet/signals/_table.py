@@ -10,6 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datadiet._core._errors import DataError, DataTypeError
+
 __all__ = ["Signals", "Columns"]
 
 
@@ -115,7 +117,7 @@ class Signals:
         elif scores is not None:
             lengths["scores"] = len(scores)
         if len(set(lengths.values())) > 1:
-            raise ValueError(f"signals must have one value per example; lengths differ: {lengths}")
+            raise DataError(f"signals must have one value per example; lengths differ: {lengths}")
         n = next(iter(lengths.values()), 0)
         if ids is None:
             id_arr = pa.array(np.arange(n, dtype=np.int64))
@@ -134,7 +136,7 @@ class Signals:
         tok = None if tokens is None else _token_array(tokens)
         vec = None if vectors is None else np.ascontiguousarray(vectors, dtype=np.float32)
         if vec is not None and vec.ndim != 2:
-            raise ValueError(f"vectors must be a 2-D array (n, d), got shape {vec.shape}")
+            raise DataError(f"vectors must be a 2-D array (n, d), got shape {vec.shape}")
         txt = None if text is None else (text if isinstance(text, pa.Array) else pa.array(list(text), pa.string()))
         return cls(id_arr, tok, group_codes, names, score_arrays, vec, txt, dict(extra))
 
@@ -143,7 +145,7 @@ def encode_groups(groups: Any) -> tuple[np.ndarray, list[str]]:
     """Integer codes and names (sorted) for a group column."""
     if isinstance(groups, (pa.Array, pa.ChunkedArray)):
         if groups.null_count:
-            raise ValueError(f"the group column has {groups.null_count} empty (null) values; fill them first")
+            raise DataError(f"the group column has {groups.null_count} empty (null) values; fill them first")
         arr_pa = groups.combine_chunks() if isinstance(groups, pa.ChunkedArray) else groups
         enc = pc.dictionary_encode(arr_pa.cast(pa.string()))
         raw_names = np.asarray([str(x) for x in enc.dictionary.to_pylist()])
@@ -163,14 +165,14 @@ def _float_array(v: Any, what: str) -> np.ndarray:
     try:
         a = np.asarray(v, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"{what} must hold numbers") from None
+        raise DataTypeError(f"{what} must hold numbers") from None
     if np.isnan(a).any():
-        raise ValueError(f"{what} has {int(np.isnan(a).sum())} missing (NaN) values; fill or drop them first")
+        raise DataError(f"{what} has {int(np.isnan(a).sum())} missing (NaN) values; fill or drop them first")
     return a
 
 
 def _token_array(v: Any) -> np.ndarray:
     a = np.asarray(v)
     if a.dtype.kind not in "iuf" or (a < 0).any():
-        raise ValueError("token counts must be non-negative numbers")
+        raise DataError("token counts must be non-negative numbers")
     return a.astype(np.int64)

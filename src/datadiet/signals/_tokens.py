@@ -6,6 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datadiet._core._errors import DataTypeError
+
 __all__ = ["estimate_tokens", "BYTES_PER_TOKEN"]
 
 #: Bytes of UTF-8 text per token in the built-in estimate. BPE tokenizers of
@@ -23,6 +25,6 @@ def estimate_tokens(text: pa.Array | pa.ChunkedArray) -> np.ndarray:
     [3, 0]
     """
     if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
-        raise TypeError(f"the text column must hold strings, found {text.type}")
+        raise DataTypeError(f"the text column must hold strings, found {text.type}")
     n = pc.binary_length(text).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
     return (n + BYTES_PER_TOKEN - 1) // BYTES_PER_TOKEN

@@ -14,7 +14,9 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["Budget"]
+from datadiet._core._errors import DataError, DataTypeError
+
+__all__ = ["Budget", "Target"]
 
 _SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
 _NUM = r"(\d+(?:\.\d*)?(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?)"
@@ -24,6 +26,14 @@ _HELP = (
     "write a number of examples ('1000', '50K'), a fraction ('10%' or '0.1') "
     "or a number of tokens ('50M-tokens', '2e6-tokens')"
 )
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved budget: an exact number of examples, or a number of tokens."""
+
+    examples: int | None = None
+    tokens: float | None = None
 
 
 @dataclass(frozen=True)
@@ -53,7 +63,7 @@ class Budget:
         if isinstance(budget, Budget):
             return budget
         if isinstance(budget, bool) or budget is None:
-            raise TypeError(f"budget must be a number or a string; {_HELP}; got {budget!r}")
+            raise DataTypeError(f"budget must be a number or a string; {_HELP}; got {budget!r}")
         if isinstance(budget, (int, np.integer)):
             return cls._checked("examples", float(budget), budget)
         if isinstance(budget, (float, np.floating)):
@@ -63,10 +73,10 @@ class Budget:
                 return cls._checked("fraction", 1.0, budget)
             return cls._checked("examples", float(budget), budget)
         if not isinstance(budget, str):
-            raise TypeError(f"budget must be a number or a string; {_HELP}; got {budget!r}")
+            raise DataTypeError(f"budget must be a number or a string; {_HELP}; got {budget!r}")
         m = _PATTERN.match(budget.strip().replace("_", "").replace(",", ""))
         if not m:
-            raise ValueError(f"cannot read budget {budget!r}: {_HELP}")
+            raise DataError(f"cannot read budget {budget!r}: {_HELP}")
         number, suffix, unit = m.groups()
         value = float(number) * _SUFFIX[suffix.lower()]
         if unit == "%":
@@ -80,11 +90,11 @@ class Budget:
     @classmethod
     def _checked(cls, kind: str, value: float, given: object) -> Budget:
         if not math.isfinite(value) or value <= 0:
-            raise ValueError(f"budget must be positive, got {given!r}; {_HELP}")
+            raise DataError(f"budget must be positive, got {given!r}; {_HELP}")
         if kind == "fraction" and value > 1:
-            raise ValueError(f"a fractional budget must be at most 100%, got {given!r}")
+            raise DataError(f"a fractional budget must be at most 100%, got {given!r}")
         if kind in ("examples", "tokens") and not float(value).is_integer():
-            raise ValueError(f"budget {given!r} is not a whole number of {kind}; {_HELP}")
+            raise DataError(f"budget {given!r} is not a whole number of {kind}; {_HELP}")
         return cls(kind, float(value))  # type: ignore[arg-type]
 
     @property
@@ -94,7 +104,7 @@ class Budget:
     def resolve(self, n: int) -> int:
         """Number of examples for an input of ``n`` rows (examples and fraction budgets)."""
         if self.kind == "tokens":
-            raise ValueError("a token budget has no example count; use resolve_tokens")
+            raise DataError("a token budget has no example count; compare it with token counts instead")
         if self.kind == "fraction":
             return int(round(self.value * n))
         return int(self.value)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["hash_ids", "uniform_keys", "resolve_seed", "splitmix64"]
+from datadiet._core._errors import DataError, DataTypeError
+
+__all__ = ["hash_ids", "uniform_keys", "splitmix64"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -45,7 +47,7 @@ def _poly_powers(n: int) -> np.ndarray:
 def _hash_binary(arr: pa.Array) -> np.ndarray:
     arr = arr.cast(pa.large_binary())
     if arr.null_count:
-        raise ValueError("ids must not be null")
+        raise DataError("ids must not be null")
     bufs = arr.buffers()
     offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
     base = int(offsets[0]) if len(offsets) else 0
@@ -100,14 +102,14 @@ def hash_ids(ids: object, seed: int = 0) -> np.ndarray:
     t = arr.type
     if pa.types.is_integer(t):
         if arr.null_count:
-            raise ValueError("ids must not be null")
+            raise DataError("ids must not be null")
         base = arr.to_numpy(zero_copy_only=False).astype(np.int64).view(np.uint64)
     elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
         base = _hash_binary(arr)
     elif pa.types.is_dictionary(t):
         return hash_ids(arr.dictionary_decode(), seed)
     else:
-        raise TypeError(f"ids must be integers or strings, got {t}")
+        raise DataTypeError(f"ids must be integers or strings, got {t}")
     key = splitmix64(np.array([int(seed) & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
     return splitmix64(base ^ key)
 
@@ -123,19 +125,3 @@ def uniform_keys(ids: object, seed: int = 0) -> np.ndarray:
     """
     h = hash_ids(ids, seed)
     return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
-
-
-def resolve_seed(seed: int | np.random.Generator | None) -> int:
-    """Turn ``int | Generator | None`` into the integer seed recorded in manifests.
-
-    ``None`` draws fresh entropy (the run is then recorded, so it can be repeated).
-    """
-    if seed is None:
-        return int(np.random.SeedSequence().entropy % (2**63))  # type: ignore[operator]
-    if isinstance(seed, np.random.Generator):
-        return int(seed.integers(0, 2**63 - 1))
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, a numpy Generator or None, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    return int(seed)
