@@ -78,6 +78,10 @@ class Param:
         Exposed as a CLI option (objects and arrays are not).
     value_type : type
         Type of the values of a ``mapping`` (``int`` or ``float``).
+    metavar : str, optional
+        Placeholder shown by ``--help``.
+    aliases : tuple of str
+        Older CLI spellings still accepted (``--clusters`` for ``--n-clusters``).
     """
 
     name: str
@@ -95,6 +99,7 @@ class Param:
     cli: bool = True
     value_type: type = float
     metavar: str | None = None
+    aliases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
