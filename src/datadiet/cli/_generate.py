@@ -78,15 +78,17 @@ def param_option(p: Param) -> click.Option:
     shown = _default_text(p)
     if p.kind == "bool":
         name = p.name.replace("_", "-")
-        return click.Option([f"--{name}/--no-{name}", *p.aliases], default=None, help=help_text,
-                            show_default=shown, expose_value=True)
+        return click.Option([f"--{name}/--no-{name}", *p.aliases, p.name], default=None, help=help_text,
+                            show_default=shown)
     if p.kind == "choice":
         ptype: Any = click.Choice([str(c) for c in p.choices] + [str(a) for a in p.also if not isinstance(a, type)])
     elif p.kind == "seed":
         ptype = click.IntRange(min=0)
     else:
         ptype = _ParamType(p)
-    return click.Option(flags, p.name, type=ptype, default=None, help=help_text, show_default=shown,
+    required = p.default is REQUIRED
+    return click.Option([*flags, p.name], type=ptype, default=None, help=help_text,
+                        show_default=None if required else shown, required=required,
                         metavar=p.metavar or _metavar(p))
 
 

@@ -13,7 +13,7 @@ from datadiet._core._errors import DataError
 from datadiet.io._ids import check_unique
 from datadiet.io._read import open_source
 from datadiet.io._selection import Selection
-from datadiet.select._dsir import _describe_target, _picked, check_dsir_params, run_dsir
+from datadiet.select._dsir import DSIRSelector, _picked, run_dsir
 from datadiet.signals._ngrams import DEFAULT_BUCKETS, NgramBatch, iter_ngrams
 from datadiet.signals._table import Columns
 
@@ -62,9 +62,12 @@ def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None,
     >>> sel.indices.tolist()
     [0]
     """
-    check_dsir_params(mode=mode, sampling=sampling, buckets=buckets, smoothing=smoothing, clip=clip, n_jobs=n_jobs)
+    spec = DSIRSelector(target=target, budget=budget, mode=mode, sampling=sampling, buckets=buckets,
+                        target_text=target_text or columns.text or "text", proportions=proportions,
+                        smoothing=smoothing, clip=clip, seed=seed, allow_all=allow_all, n_jobs=n_jobs)
+    spec.validate_params()
     if not columns.text:
-        raise DataError("DSIR needs the pool's text: name the column with --text")
+        raise DataError("DSIR needs the pool's text column (Columns(text=...), --text on the command line)")
     seed_ = resolve_seed(seed)
     src = open_source(pool)
     src.check_columns([columns.text, columns.id, columns.tokens])
@@ -76,9 +79,9 @@ def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None,
 
     tokens = None
     if columns.tokens:
-        from datadiet.engine._scan import _to_float
+        from datadiet.io._columns import column_floats
 
-        parts = [_to_float(b.table.column(columns.tokens), columns.tokens) for b in src.batches([columns.tokens])]
+        parts = [column_floats(b.table.column(columns.tokens), columns.tokens) for b in src.batches([columns.tokens])]
         tokens = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
     res = run_dsir(stream, target, target_text=target_text or columns.text, budget=budget, mode=mode,
                    sampling=sampling, buckets=int(buckets), proportions=proportions, smoothing=smoothing,
@@ -87,12 +90,10 @@ def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None,
     p = _picked(res)
     sel = Selection.from_indices(
         res.ids, p.indices, weights=p.weights, drop_reason=p.drop_reason, reason_names=p.reason_names,
-        method="dsir", seed=seed_, metrics=p.metrics,
-        params={"target": _describe_target(target), "budget": None if budget is None else str(budget),
-                "mode": mode, "sampling": sampling, "buckets": int(buckets), "target_text": target_text,
-                "proportions": proportions, "smoothing": smoothing, "clip": clip, "seed": seed_},
+        method="dsir", seed=seed_, metrics=p.metrics, params={**spec.manifest_params(), "seed": seed_},
     )
     sel.extra.update(p.extra)
     if tokens is not None:
         sel.metrics["tokens_kept"] = int((tokens * sel.repeats).sum())
+        sel.metrics["tokens_input"] = int(tokens.sum())
     return sel

@@ -156,7 +156,7 @@ class Selection:
 
     def manifest(self) -> dict[str, Any]:
         """The JSON manifest: method, parameters, seed, version, counts and metrics."""
-        from datadiet import __version__
+        from datadiet._core._version import __version__
 
         return _jsonable(
             {

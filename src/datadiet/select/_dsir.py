@@ -25,13 +25,15 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from datadiet._core import REQUIRED, Param, derived_seed, register, tiebreak_keys
 from datadiet._core._budget import Budget
 from datadiet._core._errors import DataError, DataTypeError
-from datadiet._core._hashing import hash_ids, uniform_keys
+from datadiet._core._hashing import uniform_keys
 from datadiet.metrics._kl import kl_divergence
-from datadiet.select._base import BaseSelector, Picked, Target, check_choice, check_number
+from datadiet.select._base import BaseSelector, Picked, Target
 from datadiet.select._importance import (
-    derived_seed,
+    IMPORTANCE_PARAMS,
+    check_mode_budget,
     importance_weights,
     mixture_log_weights,
     pick_by_importance,
@@ -41,21 +43,13 @@ from datadiet.signals._ngrams import DEFAULT_BUCKETS, NgramBatch, iter_ngrams
 from datadiet.signals._table import Signals
 from datadiet.signals._tokens import BYTES_PER_TOKEN
 
-__all__ = ["DSIRSelector", "DSIRResult", "run_dsir", "target_counts", "log_ratios", "check_dsir_params"]
+__all__ = ["DSIRSelector", "DSIRResult", "run_dsir", "target_counts", "log_ratios"]
 
 Stream = Callable[[], Iterator[tuple[pa.Array, NgramBatch]]]
 MODES = ("resample", "weights")
 SAMPLINGS = ("gumbel", "topk")
 
 
-def check_dsir_params(*, mode: str, sampling: str, buckets: Any, smoothing: Any, clip: Any, n_jobs: Any) -> None:
-    """Validate the DSIR parameters shared by the selector and the streaming function."""
-    check_choice("mode", mode, MODES)
-    check_choice("sampling", sampling, SAMPLINGS)
-    check_number("buckets", buckets, low=1, high=2**32, integer=True)
-    check_number("smoothing", smoothing, low=0, low_open=True)
-    check_number("clip", clip, low=1, low_open=True, allow_none=True)
-    check_number("n_jobs", n_jobs, low=1, integer=True)
 
 
 def _target_items(target: Any) -> list[tuple[str, Any]]:
@@ -210,9 +204,9 @@ def run_dsir(stream: Stream, target: Any, *, target_text: str = "text", budget: 
         assert target_ is not None
         idx = pick_by_importance(log_w, all_ids, target_, shares=shares, seed=seed, sampling=sampling,
                                  tokens=tokens, eligible=ok)
-        keys = uniform_keys(all_ids, derived_seed(seed, 1 << 20))
+        keys = uniform_keys(all_ids, derived_seed(seed, "dsir-random-fill"))
         cand = np.flatnonzero(ok)
-        rnd_order = cand[np.lexsort((hash_ids(all_ids, seed ^ 0x5EED)[cand], keys[cand]))]
+        rnd_order = cand[np.lexsort((tiebreak_keys(all_ids, seed)[cand], keys[cand]))]
         rnd = np.zeros(n, bool)
         rnd[rnd_order[: len(idx)]] = True
         sel = np.zeros(n, bool)
@@ -251,34 +245,9 @@ def run_dsir(stream: Stream, target: Any, *, target_text: str = "text", budget: 
     return DSIRResult(all_ids, idx, weights, ok, mix, metrics)
 
 
+@register("select")
 class DSIRSelector(BaseSelector):
     """Select toward a target distribution by importance resampling on hashed n-grams (DSIR).
-
-    Parameters
-    ----------
-    target : dataset, sequence of str, or mapping name -> either
-        What you want more of: a path / table (its ``target_text`` column) or
-        texts. Several targets (a mapping) each get a share of the budget.
-    budget : int, float or str, optional
-        Examples, fraction or tokens; required unless ``mode="weights"``.
-    mode : {"resample", "weights"}, default "resample"
-        Keep a subset, or keep every row with a normalised importance weight.
-    sampling : {"gumbel", "topk"}, default "gumbel"
-        Sampling without replacement ∝ weight (DSIR), or the highest weights.
-    buckets : int, default 10,000
-        Hash buckets of the n-gram features.
-    target_text : str, default "text"
-        Text column of target datasets.
-    proportions : mapping or sequence, optional
-        Budget share per target (default ∝ each target's number of n-grams).
-    smoothing : float, default 1.0
-        Additive pseudo-count of both n-gram models.
-    clip : float or None, default 20.0
-        ``mode="weights"``: no weight exceeds ``clip`` times the mean.
-    seed : int, numpy Generator or None, default 0
-    allow_all : bool, default False
-    n_jobs : int, default 1
-        Threads featurising the text.
 
     Attributes
     ----------
@@ -296,36 +265,22 @@ class DSIRSelector(BaseSelector):
 
     method = "dsir"
 
-    def __init__(self, *, target: Any, budget: Any = None, mode: str = "resample", sampling: str = "gumbel",
-                 buckets: int = DEFAULT_BUCKETS, target_text: str = "text", proportions: Any = None,
-                 smoothing: float = 1.0, clip: float | None = 20.0,
-                 seed: int | np.random.Generator | None = 0, allow_all: bool = False, n_jobs: int = 1) -> None:
-        self.target = target
-        self.budget = budget
-        self.mode = mode
-        self.sampling = sampling
-        self.buckets = buckets
-        self.target_text = target_text
-        self.proportions = proportions
-        self.smoothing = smoothing
-        self.clip = clip
-        self.seed = seed
-        self.allow_all = allow_all
-        self.n_jobs = n_jobs
+    params = (
+        Param("target", "any", REQUIRED, "what you want more of: a dataset (path or table), texts, or a mapping "
+              "name -> either", cli=False),
+        *IMPORTANCE_PARAMS,
+        Param("buckets", "int", DEFAULT_BUCKETS, "hash buckets of the n-gram features", low=1, high=2**32),
+        Param("target_text", "str", "text", "text column of the target datasets"),
+        Param("proportions", "any", None, "budget share per target (default ∝ its number of n-grams)", cli=False),
+        Param("smoothing", "float", 1.0, "additive pseudo-count of both n-gram models", low=0, low_open=True),
+        Param("n_jobs", "int", 1, "threads featurising the text", low=1, aliases=("--jobs",)),
+    )
 
     def _check_params(self) -> None:
-        check_dsir_params(mode=self.mode, sampling=self.sampling, buckets=self.buckets,
-                          smoothing=self.smoothing, clip=self.clip, n_jobs=self.n_jobs)
-        if self.mode == "weights" and self.budget is not None:
-            raise DataError("mode 'weights' keeps every row with a weight; drop the budget")
-        if self.mode == "resample" and self.budget is None:
-            raise DataError("DSIR resampling needs a budget (e.g. 1000, 10% or 5M-tokens); "
-                             "or use mode='weights' to weight every row")
+        check_mode_budget(type(self).__name__, self.mode, self.budget)
 
-    def fit(self, signals: Signals | None = None, /, **arrays: Any) -> DSIRSelector:
-        super().fit(signals, **arrays)
-        self.selection_.params["target"] = _describe_target(self.target)
-        return self
+    def manifest_params(self) -> dict[str, Any]:
+        return {**super().manifest_params(), "target": _describe_target(self.target)}
 
     def _target(self, sig: Signals) -> Target:
         return Target()  # the budget is resolved against the rows that have text, in _select
