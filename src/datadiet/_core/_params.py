@@ -186,7 +186,8 @@ class Param:
             if not isinstance(v, Mapping):
                 return False, True
             num = (int, np.integer) if self.value_type is int else (int, float, np.integer, np.floating)
-            good = all(isinstance(x, num) and not isinstance(x, bool) and x >= 0 for x in v.values())
+            good = all(isinstance(x, num) and not isinstance(x, bool) and (x >= 0 or self.value_type is not int)
+                       for x in v.values())
             return good, False
         return True, False  # object / any: types are given through ``also``
 

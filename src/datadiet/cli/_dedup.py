@@ -39,6 +39,7 @@ def _build(kw: dict[str, Any]) -> Any:
     near_kw = {k: v for k, v in kwargs_from(NearDedup, kw).items() if k in _NEAR_ONLY + ("normalize",)}
     sem_kw = {k: v for k, v in kwargs_from(SemanticDedup, kw).items() if k in _SEMANTIC_ONLY}
     top = kwargs_from(Dedup, kw)
+    Dedup(**{k: v for k, v in top.items() if k in ("near", "semantic")}).validate_params()
     for name, stage_kw, on in (("--near", near_kw, top.get("near")), ("--semantic", sem_kw, top.get("semantic"))):
         unused = [k for k in stage_kw if k != "normalize"]
         if on is None and unused:
