@@ -64,7 +64,7 @@ def common_options(f: F) -> F:
 
 def _message(e: BaseException) -> str:
     if isinstance(e, ParamError):
-        msg = e.format(e.param.replace("_", "-").join(("--", "")))
+        msg = e.format(flags=True)
     else:
         msg = str(e)
     if isinstance(e, FileNotFoundError) and e.filename and not msg.startswith(str(e.filename)):

@@ -105,6 +105,8 @@ def kwargs_from(cls: type[Declared], parsed: dict[str, Any]) -> dict[str, Any]:
     """The constructor arguments the user gave on the command line (``None`` = not given)."""
     out = {}
     for p in cls.declared().values():
+        if p.cli and p.default is REQUIRED and parsed.get(p.name) is None:
+            raise click.UsageError(f"Missing option '{p.flag}' ({p.help}).")
         if p.cli and parsed.get(p.name) is not None:
             v = parsed[p.name]
             if p.kind == "choice":

@@ -97,7 +97,20 @@ def _run_dsir(source: Any, columns: Any, kwargs: dict[str, Any], kw: dict[str, A
     return dsir_select(source, target, columns, **kwargs)
 
 
-def _runnable(cls: type) -> bool:
+_SIGNAL_FLAGS = {"groups": ("a group column", "--group COL (or --label COL)"),
+                 "scores": ("a score column", "--score COL"), "text": ("the text column", "--text COL")}
+
+
+def _check_columns(name: str, cls: Any, columns: Any) -> None:
+    """The columns a method needs, named with the options that give them."""
+    have = {"groups": columns.group or columns.label, "scores": columns.scores, "text": columns.text}
+    for need in cls.requires:
+        if need in have and not have[need]:
+            what, flag = _SIGNAL_FLAGS[need]
+            raise DataError(f"method {name} needs {what}: name it with {flag}")
+
+
+def _runnable(cls: Any) -> bool:
     """A method runs from the command line when every required parameter is an option (or --target)."""
     return cls.method == "dsir" or all(p.cli or p.default is not REQUIRED for p in cls.declared().values())
 
@@ -117,6 +130,7 @@ def _method_command(name: str, cls: Any) -> click.Command:
         kwargs = kwargs_from(cls, kw)
         if name != "dsir":
             cls(**kwargs).validate_params()
+        _check_columns(name, cls, columns)
         if engine not in cls.engines:
             raise DataError(f"method {name} runs on the local engine only (its passes are not yet steps on "
                             f"Ray); drop --engine {engine}")

@@ -8,13 +8,13 @@ import pyarrow as pa
 
 from datadiet._core._errors import DataError, DataTypeError
 from datadiet.engine._step import Step
-from datadiet.io._columns import column_floats, column_vectors, total_rows
+from datadiet.io._columns import column_floats, column_vectors
 from datadiet.io._ids import batch_ids, check_unique
 from datadiet.io._read import Batch, open_source
 from datadiet.signals._table import Columns, Signals
 from datadiet.signals._tokens import estimate_tokens
 
-__all__ = ["load_signals", "for_each_batch", "total_rows", "SignalStep"]
+__all__ = ["load_signals", "SignalStep"]
 
 
 class SignalStep(Step):

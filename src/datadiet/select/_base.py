@@ -12,7 +12,16 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from datadiet._core import REQUIRED, Budget, Declared, Param, Target, resolve_seed, tiebreak_keys
+from datadiet._core import (
+    REQUIRED,
+    Budget,
+    Declared,
+    Param,
+    ParamError,
+    Target,
+    resolve_seed,
+    tiebreak_keys,
+)
 from datadiet._core._errors import DataError, DataTypeError
 from datadiet.io._selection import Selection
 from datadiet.select._scores import NORMALIZE
@@ -133,15 +142,15 @@ class BaseSelector(Declared):
             total = float(sig.tokens.sum())
             if b.value > total and not self.repeats_allowed():
                 if not self.allow_all:
-                    raise DataError(f"budget {b} is more than the {int(total)} tokens of the input; "
-                                     "lower it, or set allow_all to keep everything")
+                    raise ParamError("budget", f"at most the {int(total)} tokens of the input; lower it, or set "
+                                     "`allow_all` to keep everything", str(b), type(self).__name__)
                 return Target(tokens=total)
             return Target(tokens=b.value)
         k = b.resolve(n)
         if k > n and not self.repeats_allowed():
             if not self.allow_all:
-                raise DataError(f"budget {b} asks for {k} examples but the input has only {n}; "
-                                 "lower it, or set allow_all to keep everything")
+                raise ParamError("budget", f"at most the {n} examples of the input (it asks for {k}); lower it, "
+                                 "or set `allow_all` to keep everything", str(b), type(self).__name__)
             k = n
         if k == 0:
             raise DataError(f"budget {b} of {n} examples rounds to 0; ask for at least one example")

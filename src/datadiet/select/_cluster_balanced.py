@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from datadiet._core import Param, register
+from datadiet._core._allocate import allocate
 from datadiet._core._errors import DataError
 from datadiet.select._base import BUDGETED, Picked, Target
-from datadiet.select._embed_base import CLUSTERING, EmbeddingSelector, allocate, rank_within
+from datadiet.select._embed_base import CLUSTERING, EmbeddingSelector, rank_within
 from datadiet.signals._table import Signals
 
 __all__ = ["ClusterBalancedSelector"]

@@ -18,7 +18,7 @@ measure the selection), each streaming one batch at a time; see
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,11 +39,11 @@ from datadiet.select._importance import (
     pick_by_importance,
     resolve_proportions,
 )
-from datadiet.signals._ngrams import DEFAULT_BUCKETS, NgramBatch, iter_ngrams
+from datadiet.signals._ngrams import DEFAULT_BUCKETS, NgramBatch
 from datadiet.signals._table import Signals
 from datadiet.signals._tokens import BYTES_PER_TOKEN
 
-__all__ = ["DSIRSelector", "DSIRResult", "run_dsir", "target_counts", "log_ratios"]
+__all__ = ["DSIRSelector", "DSIRResult", "TargetCounts", "run_dsir", "counts_of_texts", "count_target", "log_ratios"]
 
 Stream = Callable[[], Iterator[tuple[pa.Array, NgramBatch]]]
 MODES = ("resample", "weights")
@@ -52,9 +52,36 @@ SAMPLINGS = ("gumbel", "topk")
 
 
 
-def _target_items(target: Any) -> list[tuple[str, Any]]:
+@dataclass(frozen=True)
+class TargetCounts:
+    """Hashed n-gram counts of each target: ``counts`` has shape ``(n_targets, buckets)``."""
+
+    names: list[str]
+    counts: np.ndarray
+    sizes: list[int]
+
+
+def count_target(name: str, batches: Iterable[NgramBatch], buckets: int, column: str = "text") -> np.ndarray:
+    """Sum the hashed n-gram counts of one target's batches, refusing a target with no text."""
+    what = "the target" if name == "target" else f"target {name!r}"
+    counts = np.zeros(buckets, np.int64)
+    n_rows = n_text = 0
+    for nb in batches:
+        counts += nb.counts(buckets)
+        n_rows += len(nb)
+        n_text += int((nb.n_tokens > 0).sum())
+    if n_rows == 0:
+        raise DataError(f"{what} has no rows: give examples of what you want more of")
+    if n_text == 0:
+        raise DataError(f"{what} has no text in column {column!r}: all {n_rows} rows are empty; "
+                        "name the text column of the target (target_text, --target-text)")
+    return counts
+
+
+def target_items(target: Any) -> list[tuple[str, Any]]:
+    """``(name, target)`` pairs of one target or a mapping of several."""
     if target is None:
-        raise DataError("DSIR needs a target: a dataset (path or table) or a list of texts of what you want more of")
+        raise DataError("DSIR needs a target: texts (or a dataset) of what you want more of")
     if isinstance(target, Mapping):
         if not target:
             raise DataError("the target mapping is empty; give at least one target")
@@ -62,48 +89,29 @@ def _target_items(target: Any) -> list[tuple[str, Any]]:
     return [("target", target)]
 
 
-def _is_texts(t: Any) -> bool:
+def is_texts(t: Any) -> bool:
+    """Whether ``t`` is a sequence of texts (rather than a dataset)."""
     if isinstance(t, np.ndarray):
         return t.dtype.kind in "UO"
     return isinstance(t, (list, tuple)) and all(x is None or isinstance(x, str) for x in t)
 
 
-def target_counts(target: Any, text: str = "text", *, buckets: int = DEFAULT_BUCKETS, n_jobs: int = 1,
-                  cache: Any = False) -> tuple[list[str], np.ndarray, list[int]]:
-    """Hashed n-gram counts of each target: names, counts ``(n_targets, buckets)``, n-grams per target.
+def counts_of_texts(target: Any, buckets: int) -> TargetCounts:
+    """:class:`TargetCounts` of texts (or a mapping name -> texts) held in memory.
 
-    ``target`` is a dataset (anything :func:`~datadiet.io.open_source` reads;
-    its ``text`` column is used), a sequence of texts, or a mapping name -> either.
+    Datasets on disk are featurised by :func:`datadiet.engine.dsir_select`, which streams them.
     """
-    from datadiet.io._read import open_source
+    from datadiet.signals._ngrams import hashed_ngrams, text_array
 
-    names, rows, sizes = [], [], []
-    for name, t in _target_items(target):
-        what = "the target" if name == "target" else f"target {name!r}"
-        if _is_texts(t):
-            col = "text"
-            src = open_source(pa.table({col: pa.array(list(t), pa.large_string())}), name=what)
-        elif isinstance(t, str) and not any(ch in t for ch in "/\\.*?[") and len(t.split()) > 1:
-            raise DataTypeError(f"{what} looks like a text, not a dataset path; pass a list of texts")
-        else:
-            col = text
-            src = open_source(t, name=what)
-            src.check_columns([text])
-        counts = np.zeros(buckets, np.int64)
-        n_rows = n_text = 0
-        for _ids, nb in iter_ngrams(src, col, buckets=buckets, cache=cache, n_jobs=n_jobs, what=what):
-            counts += nb.counts(buckets)
-            n_rows += len(nb)
-            n_text += int((nb.n_tokens > 0).sum())
-        if n_rows == 0:
-            raise DataError(f"{what} has no rows: give examples of what you want more of")
-        if n_text == 0:
-            raise DataError(f"{what} has no text in column {col!r}: all {n_rows} rows are empty; "
-                             "name the text column with --target-text (target_text=)")
+    names, rows = [], []
+    for name, t in target_items(target):
+        if not is_texts(t):
+            raise DataTypeError(f"DSIRSelector takes the target as texts (or TargetCounts), got {type(t).__name__}; "
+                                "for a dataset on disk use datadiet.engine.dsir_select, which streams it")
+        txt = text_array(pa.array(list(t), pa.large_string()), "the target")
+        rows.append(count_target(name, [hashed_ngrams(txt, buckets)], buckets))
         names.append(name)
-        rows.append(counts)
-        sizes.append(int(counts.sum()))
-    return names, np.stack(rows), sizes
+    return TargetCounts(names, np.stack(rows), [int(r.sum()) for r in rows])
 
 
 def log_ratios(raw_counts: np.ndarray, tgt_counts: np.ndarray, names: Sequence[str],
@@ -161,12 +169,16 @@ def _resolve_budget(budget: Any, n: int, n_ok: int, tokens: np.ndarray | None, a
     return Target(examples=k)
 
 
-def run_dsir(stream: Stream, target: Any, *, target_text: str = "text", budget: Any = None,
-             mode: str = "resample", sampling: str = "gumbel", buckets: int = DEFAULT_BUCKETS,
-             proportions: Any = None, smoothing: float = 1.0, clip: float | None = 20.0, seed: int = 0,
-             allow_all: bool = False, tokens: np.ndarray | None = None, n_jobs: int = 1) -> DSIRResult:
-    """DSIR over a re-iterable stream of ``(ids, NgramBatch)`` (three passes, bounded memory)."""
-    names, tgt, sizes = target_counts(target, target_text, buckets=buckets, n_jobs=n_jobs)
+def run_dsir(stream: Stream, targets: TargetCounts, *, budget: Any = None, mode: str = "resample",
+             sampling: str = "gumbel", buckets: int = DEFAULT_BUCKETS, proportions: Any = None,
+             smoothing: float = 1.0, clip: float | None = 20.0, seed: int = 0, allow_all: bool = False,
+             tokens: np.ndarray | None = None) -> DSIRResult:
+    """DSIR over a re-iterable stream of the pool's ``(ids, NgramBatch)`` toward featurised targets.
+
+    Three passes, each holding one batch: fit the raw counts, weigh every row, measure the
+    selection. The pool and the targets arrive featurised; nothing here reads a file.
+    """
+    names, tgt, sizes = targets.names, targets.counts, targets.sizes
     shares = resolve_proportions(names, proportions, sizes)
     # pass 1: raw counts, ids, which rows have text, byte sizes
     raw = np.zeros(buckets, np.int64)
@@ -264,10 +276,12 @@ class DSIRSelector(BaseSelector):
     """
 
     method = "dsir"
+    requires = ("text",)
+    engines = ("local",)
 
     params = (
-        Param("target", "any", REQUIRED, "what you want more of: a dataset (path or table), texts, or a mapping "
-              "name -> either", cli=False),
+        Param("target", "any", REQUIRED, "what you want more of: texts, a mapping name -> texts, or TargetCounts "
+              "(datasets on disk: datadiet.engine.dsir_select)", cli=False),
         *IMPORTANCE_PARAMS,
         Param("buckets", "int", DEFAULT_BUCKETS, "hash buckets of the n-gram features", low=1, high=2**32),
         Param("target_text", "str", "text", "text column of the target datasets"),
@@ -296,10 +310,11 @@ class DSIRSelector(BaseSelector):
         def stream() -> Iterator[tuple[pa.Array, NgramBatch]]:
             yield sig.ids, nb
 
-        res = run_dsir(stream, self.target, target_text=self.target_text, budget=self.budget, mode=self.mode,
-                       sampling=self.sampling, buckets=int(self.buckets), proportions=self.proportions,
-                       smoothing=self.smoothing, clip=self.clip, seed=seed, allow_all=self.allow_all,
-                       tokens=sig.tokens, n_jobs=self.n_jobs)
+        targets = self.target if isinstance(self.target, TargetCounts) else \
+            counts_of_texts(self.target, int(self.buckets))
+        res = run_dsir(stream, targets, budget=self.budget, mode=self.mode, sampling=self.sampling,
+                       buckets=int(self.buckets), proportions=self.proportions, smoothing=self.smoothing,
+                       clip=self.clip, seed=seed, allow_all=self.allow_all, tokens=sig.tokens)
         self.log_weights_ = res.log_weight
         return _picked(res)
 
@@ -315,7 +330,7 @@ def _picked(res: DSIRResult) -> Picked:
 def _describe_target(target: Any) -> Any:
     if isinstance(target, Mapping):
         return {str(k): _describe_target(v) for k, v in target.items()}
-    if _is_texts(target):
+    if is_texts(target):
         return f"<{len(target)} texts>"
     if isinstance(target, (str, int, float)) or target is None:
         return target

@@ -15,14 +15,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from datadiet._core import Param, derived_seed
-from datadiet._core._allocate import round_preserving_sum, water_fill
+from datadiet._core._allocate import allocate
 from datadiet._core._hashing import uniform_keys
 from datadiet.index._kmeans import KMeansResult, kmeans
 from datadiet.metrics._coverage import coverage_metrics
 from datadiet.select._base import BaseSelector, Picked
 from datadiet.signals._table import Signals
 
-__all__ = ["EmbeddingSelector", "allocate", "rank_within", "auto_clusters", "CLUSTERING", "METRIC", "NITER"]
+__all__ = ["EmbeddingSelector", "rank_within", "auto_clusters", "CLUSTERING", "METRIC", "NITER"]
 
 METRIC = Param("metric", "choice", "cosine", "distance between vectors", choices=("cosine", "l2"))
 NITER = Param("niter", "int", 20, "k-means iterations", low=1)
@@ -41,30 +41,6 @@ def auto_clusters(n: int, budget: int | None = None) -> int:
     if budget is not None:
         k = min(k, max(1, budget))
     return min(k, n)
-
-
-def allocate(weights: np.ndarray, cap: np.ndarray, total: int) -> np.ndarray:
-    """Integer amounts ∝ ``weights``, each at most ``cap``, summing to ``min(total, cap.sum())``.
-
-    Examples
-    --------
-    >>> allocate(np.array([1.0, 1.0, 2.0]), np.array([10, 1, 10]), 8).tolist()
-    [2, 1, 5]
-    """
-    w = np.asarray(weights, dtype=np.float64)
-    cap = np.asarray(cap, dtype=np.float64)
-    if w.sum() <= 0:
-        w = np.where(cap > 0, 1.0, 0.0)
-    total = int(min(total, cap.sum()))
-    q = water_fill(w / w.sum(), cap, total)
-    out = round_preserving_sum(q, cap)
-    short = total - int(out.sum())
-    if short > 0:  # rounding left room: give it to clusters with space, largest weight first
-        room = np.flatnonzero(out < cap)
-        order = room[np.lexsort((room, -w[room]))]
-        for j in order[:short]:
-            out[j] += 1
-    return out
 
 
 def rank_within(labels: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:

@@ -26,7 +26,7 @@ from datadiet._core._errors import DataError, DataTypeError
 from datadiet._core._hashing import uniform_keys
 from datadiet.select._base import Target, take_prefix
 
-__all__ = ["resolve_proportions", "allocate", "pick_by_importance", "importance_weights",
+__all__ = ["resolve_proportions", "split_largest_remainder", "pick_by_importance", "importance_weights",
            "mixture_log_weights", "IMPORTANCE_PARAMS", "check_mode_budget"]
 
 
@@ -76,7 +76,7 @@ def resolve_proportions(names: Sequence[str], proportions: Any, sizes: Sequence[
     return p / p.sum()
 
 
-def allocate(total: int, shares: np.ndarray) -> np.ndarray:
+def split_largest_remainder(total: int, shares: np.ndarray) -> np.ndarray:
     """Split ``total`` into integers ∝ ``shares`` (largest remainder, ties to the first)."""
     raw = shares * total
     out = np.floor(raw).astype(np.int64)
@@ -95,7 +95,7 @@ def pick_by_importance(log_w: np.ndarray, ids: Any, target: Target, *, shares: n
     free = np.ones(n, dtype=bool) if eligible is None else eligible.copy()
     tiebreak = tiebreak_keys(ids, seed)
     if target.examples is not None:
-        quotas: list[float] = allocate(target.examples, shares).tolist()
+        quotas: list[float] = split_largest_remainder(target.examples, shares).tolist()
     else:
         assert target.tokens is not None
         quotas = (shares * target.tokens).tolist()
