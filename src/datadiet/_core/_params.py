@@ -261,8 +261,7 @@ class Declared:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         decl = cls.declared()
-        self_p = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        sig_params = [self_p]
+        sig_params = []
         for p in sorted(decl.values(), key=lambda p: not p.positional):
             kind = inspect.Parameter.POSITIONAL_OR_KEYWORD if p.positional else inspect.Parameter.KEYWORD_ONLY
             default = inspect.Parameter.empty if p.default is REQUIRED else p.default
