@@ -9,8 +9,8 @@ import pytest
 
 from datadiet._core import (
     REQUIRED,
-    DataError,
     DatadietError,
+    DataError,
     Declared,
     Param,
     ParamError,
