@@ -57,7 +57,7 @@ def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None,
                 sampling: str = "gumbel", buckets: int = DEFAULT_BUCKETS, target_text: str | None = None,
                 proportions: Any = None, smoothing: float = 1.0, clip: float | None = 20.0,
                 seed: int | np.random.Generator | None = 0, allow_all: bool = False, n_jobs: int = 1,
-                cache: Any = True, batch_size: int = 65536) -> Selection:
+                cache: Any = True, batch_size: int = 65536, engine: Any = None) -> Selection:
     """DSIR selection of ``pool`` toward ``target``, streaming in bounded memory.
 
     Pass 1 featurises the pool's text column once (hashed unigrams + bigrams,
@@ -79,6 +79,11 @@ def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None,
     cache : bool or SignalCache, default True
     n_jobs : int, default 1
         Featurising threads.
+    engine : None, "local", "ray" or an engine object
+        ``None`` / ``"local"``: this process, through the n-gram cache. Otherwise
+        the passes run as map -> reduce stages on the engine (per-block counts,
+        per-block weights and top-k candidates, per-block subset counts; see
+        :mod:`datadiet.engine._dsir_stages`): the same selection for the same seed.
     Other parameters as in :class:`datadiet.select.DSIRSelector`.
 
     Returns
@@ -117,9 +122,16 @@ def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None,
         parts = [column_floats(b.table.column(columns.tokens), columns.tokens) for b in src.batches([columns.tokens])]
         tokens = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
     targets = target_counts(target, target_text or columns.text, buckets=int(buckets), n_jobs=n_jobs)
-    res = run_dsir(stream, targets, budget=budget, mode=mode, sampling=sampling, buckets=int(buckets),
-                   proportions=proportions, smoothing=smoothing, clip=clip, seed=seed_, allow_all=allow_all,
-                   tokens=tokens)
+    opts = dict(budget=budget, mode=mode, sampling=sampling, buckets=int(buckets), proportions=proportions,
+                smoothing=smoothing, clip=clip, seed=seed_, allow_all=allow_all, tokens=tokens)
+    if engine is None or engine == "local":
+        res = run_dsir(stream, targets, **opts)  # type: ignore[arg-type]
+    else:
+        from datadiet.engine._dsir_stages import run_dsir_stages
+        from datadiet.engine._engines import get_engine
+
+        res = run_dsir_stages(get_engine(engine), src, columns.text, columns.id, targets, batch_size=batch_size,
+                              **opts)  # type: ignore[arg-type]
     check_unique(res.ids, columns.id)
     p = _picked(res)
     sel = Selection.from_indices(

@@ -11,12 +11,13 @@ from datadiet.engine._ray import RayEngine
 __all__ = ["get_engine"]
 
 
-def get_engine(engine: Any = None) -> Any:
-    """``None`` / ``"local"`` -> :class:`LocalEngine`; ``"ray"`` -> :class:`RayEngine`; an engine object as is."""
+def get_engine(engine: Any = None, **ray_options: Any) -> Any:
+    """``None`` / ``"local"`` -> :class:`LocalEngine`; ``"ray"`` -> :class:`RayEngine` (with ``ray_options``:
+    ``address``, ``num_cpus``, ``object_store_memory``, ``concurrency``); an engine object as is."""
     if engine is None or engine == "local":
         return LocalEngine()
     if engine == "ray":
-        return RayEngine()
+        return RayEngine(**{k: v for k, v in ray_options.items() if v is not None})
     if hasattr(engine, "run"):
         return engine
     raise DataError(f"engine must be 'local', 'ray' or an engine object; got {engine!r}")

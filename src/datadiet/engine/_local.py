@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import nullcontext
+from typing import Any, ContextManager
 
 import pyarrow as pa
 
@@ -17,6 +18,11 @@ class LocalEngine:
     """Run a :class:`Step` over the batches of a source in this process, in input order."""
 
     name = "local"
+    workers = 1
+
+    def session(self) -> ContextManager[Any]:
+        """Nothing to start: a multi-stage method brackets its stages with this on every engine."""
+        return nullcontext()
 
     def run(self, data: Any, step: Step, *, batch_size: int = 65536, description: str = "reading") -> pa.Table:
         from datadiet.io._columns import total_rows

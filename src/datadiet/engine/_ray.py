@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -54,56 +56,89 @@ class _RunStep:
 
 
 class RayEngine:
-    """Run a :class:`Step` with Ray Data, one shard per task.
+    """Run a :class:`Step` with Ray Data, one shard per task, on an actor pool.
 
-    Uses the running Ray cluster when there is one (``ray.init`` called by you or
-    ``RAY_ADDRESS`` set); otherwise starts a local one with ``num_cpus`` CPUs, a
-    bounded object store and no dashboard, and shuts it down afterwards.
+    Where the cluster comes from, in order: ``address`` (``"ray://HOST:PORT"`` for
+    Ray Client, ``"auto"`` for the cluster this machine belongs to, or
+    ``HOST:PORT``), a Ray you already started with ``ray.init``, the
+    ``RAY_ADDRESS`` environment variable; otherwise a local Ray with ``num_cpus``
+    CPUs, an ``object_store_memory`` store, no dashboard and a temporary
+    directory, shut down afterwards. Multi-stage methods keep one Ray session for
+    all their stages (:meth:`session`).
 
     Parameters
     ----------
+    address : str, optional
+        Cluster to connect to (see above).
     num_cpus : int, optional
         CPUs of a local Ray started by the engine (default: all).
     object_store_memory : int, default 256 MiB
         Object store of a local Ray started by the engine.
     concurrency : int, optional
-        Number of actors (default: ``num_cpus`` or the cluster's CPUs).
+        Number of actors (workers), each with one CPU (default: the cluster's CPUs,
+        at most one per file).
+    temp_dir : str, optional
+        Ray's session directory for a local Ray (default: a new temporary folder).
+
+    Examples
+    --------
+    >>> RayEngine(address="auto", concurrency=8).concurrency
+    8
     """
 
     name = "ray"
 
-    def __init__(self, *, num_cpus: int | None = None, object_store_memory: int = 256 << 20,
-                 concurrency: int | None = None) -> None:
+    def __init__(self, *, address: str | None = None, num_cpus: int | None = None,
+                 object_store_memory: int = 256 << 20, concurrency: int | None = None,
+                 temp_dir: str | None = None) -> None:
+        self.address = address
         self.num_cpus = num_cpus
         self.object_store_memory = object_store_memory
         self.concurrency = concurrency
+        self.temp_dir = temp_dir
+
+    @contextmanager
+    def session(self) -> Iterator[Any]:
+        """Connect to (or start) Ray for the duration of the block; nested sessions share one."""
+        ray = _import_ray()
+        started = False
+        if not ray.is_initialized():
+            address = self.address or os.environ.get("RAY_ADDRESS")
+            if address:
+                ray.init(address=address, log_to_driver=False)
+            else:
+                ray.init(num_cpus=self.num_cpus or os.cpu_count(), object_store_memory=self.object_store_memory,
+                         include_dashboard=False, log_to_driver=False,
+                         _temp_dir=self.temp_dir or tempfile.mkdtemp(prefix="datadiet-ray-"))
+            started = True
+        try:
+            ray.data.DataContext.get_current().enable_progress_bars = False
+            yield ray
+        finally:
+            if started:
+                ray.shutdown()
+
+    @property
+    def workers(self) -> int:
+        """Actors a stage runs on (known once a session is open)."""
+        if self.concurrency:
+            return int(self.concurrency)
+        ray = _import_ray()
+        return int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else (self.num_cpus or 1)
 
     def run(self, data: Any, step: Step, *, batch_size: int = 65536, description: str = "reading") -> pa.Table:
         source = open_source(data)
         if source.table is not None:
             return LocalEngine().run(source, step, batch_size=batch_size, description=description)
         source.check_columns(step.columns)
-        ray = _import_ray()
-        started = False
-        if not ray.is_initialized():
-            if os.environ.get("RAY_ADDRESS"):
-                ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=False)
-            else:
-                ray.init(num_cpus=self.num_cpus or os.cpu_count(), object_store_memory=self.object_store_memory,
-                         include_dashboard=False, log_to_driver=False,
-                         _temp_dir=tempfile.mkdtemp(prefix="datadiet-ray-"))
-            started = True
-        try:
+        with self.session() as ray:
             items = [{"index": i, "path": str(f)} for i, f in enumerate(source.files)]
             root = str(source.root) if source.root is not None and source.root.is_dir() else None
-            cpus = int(ray.cluster_resources().get("CPU", 1))
+            pool = max(1, min(self.workers, len(source.files)))
             ds = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
                 _RunStep, fn_constructor_args=(step, batch_size, root), batch_size=1, batch_format="pyarrow",
-                concurrency=self.concurrency or max(1, min(cpus, len(source.files))), num_cpus=1)
+                concurrency=pool, num_cpus=1)
             tables = [ray.get(ref) for ref in ds.to_arrow_refs()]
-        finally:
-            if started:
-                ray.shutdown()
         tables = [t for t in tables if t.num_rows]
         if not tables:
             return pa.table({})
