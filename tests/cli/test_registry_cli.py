@@ -58,11 +58,14 @@ def test_toy_method_appears_with_options_help_and_validation(toy, bbc_jsonl, tmp
     assert other.exit_code == 2 and "--alpha" in other.output
 
 
-def test_ray_is_refused_by_local_only_methods(bbc_jsonl, tmp_path):
-    r = CliRunner().invoke(cli, ["select", "kcenter", str(bbc_jsonl), "--text", "text", "--model", "hashed:16",
-                                 "--budget", "5", "--engine", "ray", "-o", str(tmp_path / "s.parquet")])
+def test_ray_is_refused_by_local_only_methods(toy, bbc_jsonl, tmp_path, monkeypatch):
+    monkeypatch.setattr(toy, "engines", ("local",))  # a method that does not declare Ray
+    r = CliRunner().invoke(cli, ["select", "every-other", str(bbc_jsonl), "--budget", "5", "--engine", "ray",
+                                 "-o", str(tmp_path / "s.parquet")])
     assert r.exit_code == 2 and "local engine only" in r.output
     assert not (tmp_path / "s.parquet").exists()
+    helped = CliRunner().invoke(cli, ["select", "every-other", "--help"])
+    assert "runs on the local engine only" in " ".join(helped.output.split())
 
 
 def test_bugs_exit_1_with_traceback_and_user_errors_show_one_line_unless_debug(toy, bbc_jsonl, tmp_path,

@@ -12,7 +12,15 @@ import numpy as np
 import pyarrow as pa
 
 from datadiet._core._errors import DataError
-from datadiet.cli._common import columns_from, common_options, role_options, user_errors
+from datadiet.cli._common import (
+    columns_from,
+    common_options,
+    engine_from,
+    engine_options,
+    engine_session,
+    role_options,
+    user_errors,
+)
 from datadiet.io import atomic_path, check_output_path, open_source
 
 EPILOG = """
@@ -38,11 +46,16 @@ and, with -o, written as a Parquet file with columns id, cluster, distance.
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write id, cluster, distance here (.parquet).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --output.")
 @role_options
+@engine_options
 @common_options
 @user_errors
 def cluster(input: str, k: int, model: str | None, metric: str, seed: int, niter: int, max_train: int | None,
             output: Path | None, overwrite: bool, quiet: bool, **kw: Any) -> None:
-    """Cluster the vectors of INPUT (from --vectors, or --text embedded with --model) into --k groups."""
+    """Cluster the vectors of INPUT (from --vectors, or --text embedded with --model) into --k groups.
+
+    With --engine ray, embedding (--model) and reading run on Ray; k-means (faiss) then
+    fits and assigns in this process on the gathered vectors.
+    """
     import pyarrow.parquet as pq
 
     from datadiet.cli._vectors import vectors_for
@@ -52,16 +65,18 @@ def cluster(input: str, k: int, model: str | None, metric: str, seed: int, niter
 
     if output is not None:
         check_output_path(output, overwrite)
+    engine = engine_from(kw)
     source = open_source(input)
     columns = columns_from(kw)
-    vec, how = vectors_for(source, columns, model)
-    ids = load_signals(source, replace(columns, vectors=None, text=None, label=None, group=None,
-                                       scores=(), tokens=None)).ids
-    if len(ids) != vec.shape[0]:
-        raise DataError(f"the vectors have {vec.shape[0]} rows but the input has {len(ids)}")
-    t0 = time.perf_counter()
-    res = kmeans(vec, k, spherical=metric == "cosine", seed=seed, niter=niter, max_train=max_train, ids=ids)
-    seconds = time.perf_counter() - t0
+    with engine_session(engine):
+        vec, how = vectors_for(source, columns, model, engine=engine)
+        ids = load_signals(source, replace(columns, vectors=None, text=None, label=None, group=None,
+                                           scores=(), tokens=None), engine=engine).ids
+        if len(ids) != vec.shape[0]:
+            raise DataError(f"the vectors have {vec.shape[0]} rows but the input has {len(ids)}")
+        t0 = time.perf_counter()
+        res = kmeans(vec, k, spherical=metric == "cosine", seed=seed, niter=niter, max_train=max_train, ids=ids)
+        seconds = time.perf_counter() - t0
     params = {"k": k, "metric": metric, "seed": seed, "niter": niter, "max_train": max_train, **how}
     table = pa.table({"id": ids, "cluster": pa.array(res.labels.astype(np.int32)),
                       "distance": pa.array(res.distances)})

@@ -11,10 +11,11 @@ from typing import Any, TypeVar
 
 import click
 
-from datadiet._core import DatadietError, ParamError, set_progress
+from datadiet._core import DatadietError, DataError, ParamError, set_progress
 from datadiet.signals import Columns
 
-__all__ = ["role_params", "role_options", "columns_from", "common_options", "user_errors", "print_summary", "USER_ERRORS"]
+__all__ = ["role_params", "role_options", "columns_from", "common_options", "user_errors", "print_summary", "USER_ERRORS",
+           "engine_params", "engine_options", "engine_from", "engine_session"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,6 +51,79 @@ def columns_from(kw: dict[str, Any]) -> Columns:
     return Columns(id=kw.get("id_col"), text=kw.get("text_col"), label=kw.get("label_col"),
                    group=kw.get("group_col"), scores=tuple(kw.get("score_cols") or ()),
                    vectors=kw.get("vectors_col"), tokens=kw.get("tokens_col"))
+
+
+def engine_params(local_only: bool = False) -> list[click.Option]:
+    """``--engine --address --num-cpus --object-store-memory --workers``: the options of every command
+    that can run its passes on Ray."""
+    note = " This method runs on the local engine only." if local_only else ""
+    return [
+        click.Option(["--engine"], type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                     help="Run the passes in-process, or on Ray Data (one task per shard; same result)." + note),
+        click.Option(["--address"], metavar="ADDR",
+                     help="With --engine ray: the cluster, ray://HOST:PORT (Ray Client), HOST:PORT or auto "
+                          "(default: RAY_ADDRESS, else a local Ray)."),
+        click.Option(["--num-cpus"], type=click.IntRange(min=1), metavar="N",
+                     help="With --engine ray and no --address: CPUs of the local Ray (default: all)."),
+        click.Option(["--object-store-memory"], metavar="SIZE",
+                     help="With --engine ray and no --address: object store of the local Ray, e.g. 512M, 4G "
+                          "(default 256M)."),
+        click.Option(["--workers"], type=click.IntRange(min=1), metavar="N",
+                     help="With --engine ray: actors running the passes, one CPU each (default: the cluster's CPUs, "
+                          "at most one per file)."),
+    ]
+
+
+def engine_options(f: F) -> F:
+    """Decorator adding :func:`engine_params` to a click command function."""
+    f.__dict__.setdefault("__click_params__", []).extend(reversed(engine_params()))
+    return f
+
+
+def _size(text: str) -> int:
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    num, unit = (t[:-1], t[-1]) if t and t[-1] in units else (t, "")
+    try:
+        value = float(num)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise DataError(f"cannot read --object-store-memory {text!r}: write a size such as 512M or 4G")
+    return int(value * units[unit])
+
+
+def engine_from(kw: dict[str, Any]) -> Any:
+    """The engine the options name: ``"local"``, or a configured :class:`~datadiet.engine.RayEngine`.
+
+    Pops the engine options from ``kw``; Ray settings without ``--engine ray`` are refused.
+    """
+    from datadiet.engine import RayEngine
+
+    engine = kw.pop("engine", None) or "local"
+    opts = {"address": kw.pop("address", None), "num_cpus": kw.pop("num_cpus", None),
+            "object_store_memory": kw.pop("object_store_memory", None), "concurrency": kw.pop("workers", None)}
+    flags = {"address": "--address", "num_cpus": "--num-cpus", "object_store_memory": "--object-store-memory",
+             "concurrency": "--workers"}
+    given = [k for k, v in opts.items() if v is not None]
+    if engine == "local":
+        if given:
+            raise DataError(f"{flags[given[0]]} sets up the Ray engine; add --engine ray (or drop {flags[given[0]]})")
+        return "local"
+    if opts["address"] is not None:
+        for k in ("num_cpus", "object_store_memory"):
+            if opts[k] is not None:
+                raise DataError(f"{flags[k]} sizes a local Ray, but --address joins an existing cluster; drop one")
+    if opts["object_store_memory"] is not None:
+        opts["object_store_memory"] = _size(str(opts["object_store_memory"]))
+    return RayEngine(**{k: v for k, v in opts.items() if v is not None})
+
+
+def engine_session(engine: Any) -> Any:
+    """One Ray session around every pass of a command (a no-op context on the local engine)."""
+    from contextlib import nullcontext
+
+    return engine.session() if hasattr(engine, "session") else nullcontext()
 
 
 def quiet_param() -> click.Option:

@@ -8,7 +8,14 @@ from typing import Any
 import click
 
 from datadiet._core._errors import DataError, MissingExtraError
-from datadiet.cli._common import common_options, print_summary, user_errors
+from datadiet.cli._common import (
+    common_options,
+    engine_from,
+    engine_options,
+    engine_session,
+    print_summary,
+    user_errors,
+)
 from datadiet.cli._generate import kwargs_from, options_for
 
 EPILOG = """
@@ -64,19 +71,30 @@ def _dedup_options() -> list[click.Option]:
             *[o for o in options_for(SemanticDedup) if o.name in _SEMANTIC_ONLY]]
 
 
-def _signals(data: Any, cols: Any, near: Any, model: str | None, what: str) -> Any:
+def _signals(data: Any, cols: Any, near: Any, model: str | None, what: str, engine: Any = "local") -> Any:
     from datadiet.dedup import minhash_signal
-    from datadiet.engine import load_signals
+    from datadiet.dedup._minhash import minhash_params
+    from datadiet.engine import load_signals, minhash_on_engine
     from datadiet.io import open_source
-    from datadiet.signals import MinHashSignal
+    from datadiet.signals import MinHashSignal, SignalCache
 
     source = open_source(data)
-    sig = load_signals(source, cols, keep_text=cols.text is not None)
+    sig = load_signals(source, cols, keep_text=cols.text is not None, engine=engine)
     if near is not None:
         p = {"num_perm": near.num_perm, "shingle": near.shingle, "ngram": near.ngram, "normalize": near.normalize}
-        s, c = minhash_signal(source, cols.text, **p)
-        from datadiet.dedup._minhash import minhash_params
-
+        if engine == "local":
+            s, c = minhash_signal(source, cols.text, **p)
+        else:  # signatures on the workers, cached like minhash_signal's so a later local run reuses them
+            key = {**minhash_params(**p), "column": cols.text}
+            store = SignalCache(source)
+            hit, hit_c = store.load_vectors("minhash", key), store.load_vectors("minhash_count", key)
+            if hit is not None and hit_c is not None:
+                s, c = hit, hit_c
+            else:
+                s, c = minhash_on_engine(source, cols.text, engine, **p)
+                if store.enabled:
+                    store.save_vectors("minhash", key, s)
+                    store.save_vectors("minhash_count", key, c)
         sig.minhash = MinHashSignal(minhash_params(**p), s, c)
     if model is not None:
         try:
@@ -88,7 +106,13 @@ def _signals(data: Any, cols: Any, near: Any, model: str | None, what: str) -> A
             raise DataError(f"--model embeds the text of {what}: name the text column with --text")
         import numpy as np
 
-        sig.vectors = np.asarray(embed_source(source, cols.text, model, cache=True), dtype=np.float32)
+        if engine == "local":
+            vec = embed_source(source, cols.text, model, cache=True)
+        else:
+            from datadiet.engine import embed_on_engine
+
+            vec = embed_on_engine(source, cols.text, model, engine)
+        sig.vectors = np.asarray(vec, dtype=np.float32)
     return source, sig
 
 
@@ -105,6 +129,7 @@ def _signals(data: Any, cols: Any, near: Any, model: str | None, what: str) -> A
 @click.option("--only-against", is_flag=True, help="With --against: drop only contaminated rows, keep other duplicates.")
 @click.option("--score", "score_col", metavar="COL", help="Score column for --keep score (highest kept).")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@engine_options
 @common_options
 @user_errors
 def dedup(input: str, output: Path, text_col: str | None, id_col: str | None, vectors_col: str | None,
@@ -128,16 +153,20 @@ def dedup(input: str, output: Path, text_col: str | None, id_col: str | None, ve
         raise DataError("--exact and --near need the text column: name it with --text (or pass --no-exact)")
     if only_against and not against:
         raise DataError("--only-against needs --against EVALSET")
+    engine = engine_from(kw)
     d = _build({**kw, "score_col": score_col, "only_against": only_against})
+    if getattr(engine, "name", engine) not in d.engines:
+        raise DataError(f"{type(d).__name__} runs on the local engine only; drop --engine ray")
     check_output_path(output, overwrite, suffixes=(".parquet",))
     check_output_path(manifest_path(output), overwrite)
     cols = Columns(id=id_col, text=text_col, scores=(score_col,) if score_col else (), vectors=vectors_col)
     nd = d._parts()[1]
-    source, sig = _signals(input, cols, nd, model, "INPUT")
-    ev = None
-    if against is not None:
-        ev_cols = Columns(text=text_col, vectors=vectors_col)
-        _, ev = _signals(against, ev_cols, None, model, "--against")
+    with engine_session(engine):
+        source, sig = _signals(input, cols, nd, model, "INPUT", engine)
+        ev = None
+        if against is not None:
+            ev_cols = Columns(text=text_col, vectors=vectors_col)
+            _, ev = _signals(against, ev_cols, None, model, "--against", engine)
     if nd is not None and not quiet:
         click.echo(nd.banding().tradeoff())
     d.fit(sig, against=ev)

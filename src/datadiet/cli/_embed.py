@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
 
 from datadiet._core._errors import DataError
-from datadiet.cli._common import common_options, user_errors
+from datadiet.cli._common import common_options, engine_from, engine_options, user_errors
 from datadiet.io import atomic_path, check_output_path, open_source
 
 EPILOG = """
@@ -34,12 +35,19 @@ Then: datadiet select reviews.jsonl --text text --model minilm --method auto --b
               help="Rows per encoded part (the unit of resumption).")
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Also write the vectors to this .npy file.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --output.")
+@engine_options
 @common_options
 @user_errors
 def embed(input: str, text_col: str, model: str, batch_size: int, output: Path | None, overwrite: bool,
-          quiet: bool) -> None:
-    """Embed the --text column of INPUT with --model and cache it as the 'embedding' signal."""
+          quiet: bool, **kw: Any) -> None:
+    """Embed the --text column of INPUT with --model and cache it as the 'embedding' signal.
+
+    With --engine ray the files are embedded by a pool of Ray actors, each loading the
+    model once; the result and the cache entry are the same as in-process.
+    """
     from datadiet.signals import SignalCache, embed_source
+
+    engine = engine_from(kw)
 
     if output is not None:
         check_output_path(output, overwrite)
@@ -47,7 +55,12 @@ def embed(input: str, text_col: str, model: str, batch_size: int, output: Path |
             raise DataError(f"output {output} must end in .npy")
     source = open_source(input)
     t0 = time.perf_counter()
-    vec = embed_source(source, text_col, model, batch_size=batch_size)
+    if engine == "local":
+        vec = embed_source(source, text_col, model, batch_size=batch_size)
+    else:
+        from datadiet.engine import embed_on_engine
+
+        vec = embed_on_engine(source, text_col, model, engine)
     seconds = time.perf_counter() - t0
     if output is not None:
         with atomic_path(output) as tmp, open(tmp, "wb") as f:

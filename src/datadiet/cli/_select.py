@@ -17,6 +17,9 @@ from datadiet._core import REQUIRED, Budget, DataError, registered
 from datadiet.cli._common import (
     columns_from,
     debug_param,
+    engine_from,
+    engine_params,
+    engine_session,
     print_summary,
     quiet_param,
     role_params,
@@ -81,7 +84,7 @@ def _proportions(text: str | None, n: int) -> list[float] | None:
     return vals
 
 
-def _run_dsir(source: Any, columns: Any, kwargs: dict[str, Any], kw: dict[str, Any]) -> Selection:
+def _run_dsir(source: Any, columns: Any, kwargs: dict[str, Any], kw: dict[str, Any], engine: Any = "local") -> Selection:
     import os
 
     from datadiet.engine import dsir_select
@@ -94,7 +97,7 @@ def _run_dsir(source: Any, columns: Any, kwargs: dict[str, Any], kw: dict[str, A
         target = dict(zip(names if len(set(names)) == len(names) else map(str, targets), targets, strict=True))
     kwargs = {**kwargs, "proportions": _proportions(kw.get("target_proportions"), len(targets))}
     kwargs.setdefault("target_text", columns.text)
-    return dsir_select(source, target, columns, **kwargs)
+    return dsir_select(source, target, columns, engine=engine, **kwargs)
 
 
 _SIGNAL_FLAGS = {"groups": ("a group column", "--group COL (or --label COL)"),
@@ -124,39 +127,41 @@ def _method_command(name: str, cls: Any) -> click.Command:
         extra = vector_options()
 
     @user_errors
-    def run(input: str, output: Path, report: Path | None, overwrite: bool, quiet: bool, engine: str,
-            **kw: Any) -> None:
+    def run(input: str, output: Path, report: Path | None, overwrite: bool, quiet: bool, **kw: Any) -> None:
+        engine = engine_from(kw)
+        engine_name = getattr(engine, "name", engine)
         columns = columns_from(kw)
         kwargs = kwargs_from(cls, kw)
         if name != "dsir":
             cls(**kwargs).validate_params()
         _check_columns(name, cls, columns)
-        if engine not in cls.engines:
+        if engine_name not in cls.engines:
             raise DataError(f"method {name} runs on the local engine only (its passes are not yet steps on "
-                            f"Ray); drop --engine {engine}")
+                            f"Ray); drop --engine {engine_name}")
         check_output_path(output, overwrite, suffixes=(".parquet",))
         check_output_path(manifest_path(output), overwrite)
         if report is not None:
             check_report_path(report, overwrite)
-        source = open_source(input)
-        info: dict[str, Any] = {}
-        if name == "dsir":
-            sel = _run_dsir(source, columns, kwargs, kw)
-        else:
-            selector = cls(**kwargs)
-            budget = kwargs.get("budget")
-            need_tokens = budget is not None and Budget.parse(budget).is_tokens
-            if needs_vectors:
-                from datadiet.cli._vectors import signals_with_vectors
-
-                sig, info["vectors"] = signals_with_vectors(source, columns, kw.get("model"),
-                                                            kw.get("embed_batch_size"), engine=engine)
+        with engine_session(engine):
+            source = open_source(input)
+            info: dict[str, Any] = {}
+            if name == "dsir":
+                sel = _run_dsir(source, columns, kwargs, kw, engine)
             else:
-                from datadiet.engine import load_signals
+                selector = cls(**kwargs)
+                budget = kwargs.get("budget")
+                need_tokens = budget is not None and Budget.parse(budget).is_tokens
+                if needs_vectors:
+                    from datadiet.cli._vectors import signals_with_vectors
 
-                sig = load_signals(source, columns, keep_text="text" in cls.requires, need_tokens=need_tokens,
-                                   engine=engine)
-            sel = selector.fit(sig).selection_
+                    sig, info["vectors"] = signals_with_vectors(source, columns, kw.get("model"),
+                                                                kw.get("embed_batch_size"), engine=engine)
+                else:
+                    from datadiet.engine import load_signals
+
+                    sig = load_signals(source, columns, keep_text="text" in cls.requires, need_tokens=need_tokens,
+                                       engine=engine)
+                sel = selector.fit(sig).selection_
         sel.info.update(info)
         mpath = finish_selection(sel, source, columns, output, overwrite, input, report, data=source)
         paths: dict[str, Any] = {"selection": output, "manifest": mpath}
@@ -170,9 +175,7 @@ def _method_command(name: str, cls: Any) -> click.Command:
                      help="Selection file (.parquet); a .manifest.json is written beside it."),
         click.Option(["--report"], type=click.Path(path_type=Path), help="Also write an HTML report here (.html)."),
         click.Option(["--overwrite"], is_flag=True, help="Replace existing output files."),
-        click.Option(["--engine"], type=click.Choice(["local", "ray"]), default="local", show_default=True,
-                     help="Read with this engine: in-process, or Ray Data (one task per shard; same result)."
-                          + ("" if "ray" in cls.engines else " This method runs on the local engine only.")),
+        *engine_params(local_only="ray" not in cls.engines),
         *options_for(cls),
         *extra,
         *role_params(),

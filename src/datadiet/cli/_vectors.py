@@ -22,20 +22,34 @@ MODEL_HELP = ("Embedding model for --text: minilm, static, hashed[:DIM], a local
 
 
 def vectors_for(source: Source, columns: Columns, model: str | None, *, batch_size: int = 1024,
-                cache_dir: Any = None) -> tuple[np.ndarray, dict[str, Any]]:
-    """Vectors from ``--vectors``, ``--model`` (embedding ``--text``) or a cached embedding of ``--text``."""
+                cache_dir: Any = None, engine: Any = "local") -> tuple[np.ndarray, dict[str, Any]]:
+    """Vectors from ``--vectors``, ``--model`` (embedding ``--text``) or a cached embedding of ``--text``.
+
+    On the Ray engine, ``--model`` embeds on an actor pool (the model loaded once per actor) and
+    ``--vectors`` is read by Ray tasks.
+    """
+    on_ray = engine not in (None, "local")
     from datadiet.signals import embed_source
 
     if columns.vectors:
         if model:
             raise DataError("give either --vectors or --model, not both")
+        if on_ray:
+            sig = load_signals(source, Columns(vectors=columns.vectors), engine=engine)
+            assert sig.vectors is not None
+            return sig.vectors, {"vectors": columns.vectors}
         return embed_source(source, "", f"column:{columns.vectors}"), {"vectors": columns.vectors}
     if model:
         if model.endswith(".npy"):
             return embed_source(source, columns.text or "", model), {"vectors": model}
         if not columns.text:
             raise DataError("--model embeds a text column: name it with --text COL")
-        vec = embed_source(source, columns.text, model, batch_size=batch_size, cache_dir=cache_dir)
+        if on_ray:
+            from datadiet.engine import embed_on_engine
+
+            vec = embed_on_engine(source, columns.text, model, engine, cache_dir=cache_dir)
+        else:
+            vec = embed_source(source, columns.text, model, batch_size=batch_size, cache_dir=cache_dir)
         return vec, {"model": model, "text": columns.text}
     if columns.text:
         found = [e for e in SignalCache(source, root=cache_dir).entries()
@@ -52,9 +66,9 @@ def vectors_for(source: Source, columns: Columns, model: str | None, *, batch_si
 
 
 def signals_with_vectors(source: Source, columns: Columns, model: str | None, batch_size: int | None = None,
-                         engine: str = "local") -> tuple[Signals, dict[str, Any]]:
+                         engine: Any = "local") -> tuple[Signals, dict[str, Any]]:
     """The signals of ``source`` with their vectors, and where the vectors came from."""
-    vec, how = vectors_for(source, columns, model, batch_size=batch_size or 1024)
+    vec, how = vectors_for(source, columns, model, batch_size=batch_size or 1024, engine=engine)
     sig = load_signals(source, replace(columns, vectors=None), engine=engine)
     if vec.shape[0] != len(sig):
         raise DataError(f"the vectors have {vec.shape[0]} rows but the input has {len(sig)}; "

@@ -45,6 +45,7 @@ class ExactDedup(BaseDedup):
     """
 
     method = "exact"
+    engines = ("local", "ray")  # per-row passes (reading, signatures, embedding) are engine steps
     requires = ("text",)
 
     params = (

@@ -81,6 +81,7 @@ class NearDedup(BaseDedup):
     """
 
     method = "near"
+    engines = ("local", "ray")  # per-row passes (reading, signatures, embedding) are engine steps
     requires = ("text",)
 
     params = (

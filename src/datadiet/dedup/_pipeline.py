@@ -31,6 +31,7 @@ class Dedup(BaseDedup):
     """
 
     method = "dedup"
+    engines = ("local", "ray")  # per-row passes (reading, signatures, embedding) are engine steps
 
     params = (
         Param("exact", "bool", True, "exact duplicates after normalisation (an ExactDedup sets its options)",

@@ -179,6 +179,7 @@ class SemanticDedup(BaseDedup):
     """
 
     method = "semantic"
+    engines = ("local", "ray")  # per-row passes (reading, signatures, embedding) are engine steps
     requires = ("vectors",)
 
     params = (

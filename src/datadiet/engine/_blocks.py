@@ -61,7 +61,7 @@ class BlockOffsets:
 
     @classmethod
     def from_blocks(cls, files: list[Any], row_starts: list[int], lengths: list[int]) -> BlockOffsets:
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if lengths else []
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64).tolist() if lengths else []
         return cls({(f, int(r)): int(s) for f, r, s in zip(files, row_starts, starts, strict=True)})
 
     def of(self, batch: Any) -> int:

@@ -112,9 +112,10 @@ class SubsetCountStep(_NgramStep):
     def process_batch(self, batch: Batch) -> pa.Table:
         nb = self.featurize(batch)
         lo = self.offsets.of(batch)
-        out = {}
+        out: dict[str, np.ndarray] = {}
         for name, w in (("first", self.first), ("second", self.second)):
             part = w[lo: lo + len(nb)]
+            c: np.ndarray
             if part.dtype == bool:
                 c = nb.counts(self.buckets, part).astype(np.float64)
             elif len(nb.buckets):
@@ -152,6 +153,7 @@ def run_dsir_stages(engine: Any, source: Any, text: str, id_column: str | None, 
         if tokens is None:
             nbytes = concatenated(b1, "n_bytes").to_numpy(zero_copy_only=False)
             tokens = (nbytes + BYTES_PER_TOKEN - 1) // BYTES_PER_TOKEN
+        assert tokens is not None
         tokens = np.where(ok, tokens, 0)
         del b1
         lr = log_ratios(raw, tgt, names, smoothing)

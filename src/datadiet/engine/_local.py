@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-from typing import Any, ContextManager
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
 import pyarrow as pa
 
@@ -20,7 +20,7 @@ class LocalEngine:
     name = "local"
     workers = 1
 
-    def session(self) -> ContextManager[Any]:
+    def session(self) -> AbstractContextManager[Any]:
         """Nothing to start: a multi-stage method brackets its stages with this on every engine."""
         return nullcontext()
 

@@ -277,7 +277,7 @@ class DSIRSelector(BaseSelector):
 
     method = "dsir"
     requires = ("text",)
-    engines = ("local",)
+    engines = ("local", "ray")
 
     params = (
         Param("target", "any", REQUIRED, "what you want more of: texts, a mapping name -> texts, or TargetCounts "

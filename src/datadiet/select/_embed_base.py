@@ -59,7 +59,8 @@ class EmbeddingSelector(BaseSelector):
     requires: ClassVar[tuple[str, ...]] = ("vectors",)
     supports_tokens: ClassVar[bool] = False
 
-    engines: ClassVar[tuple[str, ...]] = ("local",)
+    #: Embedding (``--model``) and reading run on Ray; the fit itself runs on the gathered vectors.
+    engines: ClassVar[tuple[str, ...]] = ("local", "ray")
 
     def _clusters(self, sig: Signals, seed: int, k: int | None = None) -> KMeansResult:
         """k-means of the vectors into ``k`` clusters (default from ``n_clusters``).
