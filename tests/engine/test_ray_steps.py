@@ -1,0 +1,91 @@
+"""Every streaming pass gives the same ids on Ray as in-process, on BBC News (one shared Ray session)."""
+
+import json
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from datadiet import Columns
+from datadiet.cli import cli
+from datadiet.dedup import ExactDedup, minhash_signatures
+from datadiet.engine import dsir_select
+from datadiet.index import assign
+from datadiet.signals import embed_source
+from tests.engine.conftest import texts_of, write_shards
+from tests.engine.dsir_cases import CASES, RAY_CASES, target_texts
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def results(ray_run):
+    return json.loads((ray_run / "out" / "results.json").read_text())
+
+
+@pytest.mark.parametrize("case", RAY_CASES)
+def test_dsir_stages_on_ray_select_what_the_in_process_path_selects(ray_run, results, case):
+    ref = dsir_select(ray_run / "shards", target_texts(), Columns(text="text"), seed=5, cache=False,
+                      batch_size=1000, **CASES[case])
+    got = results["dsir"][case]
+    assert got["ids"] == ref.ids.take(ref.indices).to_pylist()
+    assert len(got["ids"]) > 100
+    np.testing.assert_allclose(got["weight"], np.asarray(ref.weight), rtol=1e-12)
+    assert got["kl_reduction"] == pytest.approx(ref.metrics["kl_reduction"], rel=1e-9)
+    if "budget" in CASES[case]:
+        assert got["kl_reduction"] > 0
+
+
+def test_minhash_and_exact_keys_on_ray(ray_run):
+    out = ray_run / "out"
+    text = texts_of(ray_run / "shards")
+    sig, cnt = minhash_signatures(text)
+    assert np.array_equal(np.load(out / "minhash.npy"), sig)
+    assert np.array_equal(np.load(out / "minhash_counts.npy"), cnt)
+    groups = np.load(out / "exact.npy")
+    ref = ExactDedup().fit(text=text).selection_
+    assert len(groups) - len(np.unique(groups)) == ref.counts()["duplicate"] > 90
+    # the same partition: rows kept by exact dedup are the first of each group
+    first = np.zeros(len(groups), bool)
+    first[np.unique(groups, return_index=True)[1]] = True
+    assert np.array_equal(first, np.asarray(ref.kept))
+
+
+def test_embedding_actor_pool_and_assignment_on_ray(ray_run):
+    out = ray_run / "out"
+    ref = np.asarray(embed_source(ray_run / "shards", "text", "static", cache=False))
+    np.testing.assert_allclose(np.load(out / "embed.npy"), ref, atol=1e-6)
+    centroids = np.load(ray_run / "vectors" / "centroids.npy")
+    labels, dist = assign(ref, centroids, spherical=True)
+    assert np.array_equal(np.load(out / "assign_labels.npy"), labels)
+    np.testing.assert_allclose(np.load(out / "assign_dist.npy"), dist, atol=1e-5)
+    assert len(np.unique(labels)) == 6
+
+
+def test_commands_with_engine_ray_write_what_the_local_engine_writes(ray_run, results, bbc, tmp_path):
+    out = ray_run / "out"
+    for name, r in results["cli"].items():
+        assert r["exit_code"] == 0, (name, r["output"])
+    local = write_shards(bbc, tmp_path / "shards")
+    args = {
+        "dsir": ["select", "dsir", str(local), "--text", "text", "--target", str(ray_run / "target.jsonl"),
+                 "--budget", "300", "--seed", "2", "-o", str(tmp_path / "dsir.parquet"), "-q"],
+        "dedup": ["dedup", str(local), "--text", "text", "--near", "0.8", "-o", str(tmp_path / "dedup.parquet"), "-q"],
+        "embed": ["embed", str(local), "--text", "text", "--model", "static", "-o", str(tmp_path / "emb.npy"), "-q"],
+        "cluster": ["cluster", str(local), "--text", "text", "--model", "static", "--k", "5", "-o",
+                    str(tmp_path / "cluster.parquet"), "-q"],
+    }
+    for name, a in args.items():
+        r = CliRunner().invoke(cli, a)
+        assert r.exit_code == 0, (name, r.output)
+    for name in ("dsir", "dedup"):
+        ray_t, loc_t = pq.read_table(out / f"{name}.parquet"), pq.read_table(tmp_path / f"{name}.parquet")
+        assert ray_t.column("id").to_pylist() == loc_t.column("id").to_pylist()
+        assert ray_t.column("kept").to_pylist() == loc_t.column("kept").to_pylist()
+        assert 0 < sum(ray_t.column("kept").to_pylist()) < ray_t.num_rows
+    ray_m = json.loads((out / "dedup.manifest.json").read_text())
+    assert ray_m["counts"]["duplicate"] > 100
+    np.testing.assert_allclose(np.load(out / "emb.npy"), np.load(tmp_path / "emb.npy"), atol=1e-6)
+    assert pq.read_table(out / "cluster.parquet").column("cluster").to_pylist() == \
+        pq.read_table(tmp_path / "cluster.parquet").column("cluster").to_pylist()
