@@ -1,1 +1,22 @@
-"""train layer."""
+"""train layer: what the model sees this epoch, this step.
+
+Samplers (numpy; importable without torch) with ``set_epoch``, ``state_dict`` /
+``load_state_dict``, ``num_replicas`` / ``rank``, and ``update(indices, losses)``
+when they learn; torch and Hugging Face adapters; a training-dynamics recorder.
+"""
+
+from datadiet.train._base import BaseSampler
+from datadiet.train._curriculum import CurriculumSampler, LossWindowSampler, pacing_fraction
+from datadiet.train._group import GroupSampler
+from datadiet.train._infobatch import InfoBatchSampler
+from datadiet.train._rs2 import RS2Sampler
+
+__all__ = [
+    "BaseSampler",
+    "CurriculumSampler",
+    "GroupSampler",
+    "InfoBatchSampler",
+    "LossWindowSampler",
+    "RS2Sampler",
+    "pacing_fraction",
+]
