@@ -7,6 +7,12 @@ when they learn; torch and Hugging Face adapters; a training-dynamics recorder.
 
 from datadiet.train._base import BaseSampler
 from datadiet.train._curriculum import CurriculumSampler, LossWindowSampler, pacing_fraction
+from datadiet.train._dynamics import (
+    DynamicsRecorder,
+    assign_threshold_examples,
+    aum_cutoff,
+    plot_data_map,
+)
 from datadiet.train._group import GroupSampler
 from datadiet.train._infobatch import InfoBatchSampler
 from datadiet.train._rs2 import RS2Sampler
@@ -14,9 +20,13 @@ from datadiet.train._rs2 import RS2Sampler
 __all__ = [
     "BaseSampler",
     "CurriculumSampler",
+    "DynamicsRecorder",
     "GroupSampler",
     "InfoBatchSampler",
     "LossWindowSampler",
     "RS2Sampler",
+    "assign_threshold_examples",
+    "aum_cutoff",
+    "plot_data_map",
     "pacing_fraction",
 ]

@@ -14,7 +14,16 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from datadiet._core import DataError, DataTypeError, Declared, Param, ParamError, derived_seed, resolve_seed, uniform_keys
+from datadiet._core import (
+    DataError,
+    DataTypeError,
+    Declared,
+    Param,
+    ParamError,
+    derived_seed,
+    resolve_seed,
+    uniform_keys,
+)
 
 __all__ = ["BaseSampler", "epoch_keys"]
 
