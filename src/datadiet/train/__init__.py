@@ -16,8 +16,16 @@ from datadiet.train._dynamics import (
 from datadiet.train._group import GroupSampler
 from datadiet.train._infobatch import InfoBatchSampler
 from datadiet.train._rs2 import RS2Sampler
+from datadiet.train._torch import (
+    INDEX_COLUMN,
+    attach_to_trainer,
+    torch_batch_sampler,
+    torch_sampler,
+    weighted_loss,
+)
 
 __all__ = [
+    "INDEX_COLUMN",
     "BaseSampler",
     "CurriculumSampler",
     "DynamicsRecorder",
@@ -26,7 +34,11 @@ __all__ = [
     "LossWindowSampler",
     "RS2Sampler",
     "assign_threshold_examples",
+    "attach_to_trainer",
     "aum_cutoff",
     "plot_data_map",
+    "torch_batch_sampler",
+    "torch_sampler",
+    "weighted_loss",
     "pacing_fraction",
 ]

@@ -119,6 +119,10 @@ class BaseSampler(Declared):
             self._pos += 1
             yield i
 
+    def wants_losses(self) -> bool:
+        """Whether :meth:`update` should be called with each step's per-example losses."""
+        return bool(self.learns)
+
     def loss_weights(self, indices: Any) -> np.ndarray:
         """Loss scale of each index this epoch (1 unless the sampler reweights)."""
         return np.ones(len(np.asarray(_to_numpy(indices))))

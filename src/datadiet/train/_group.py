@@ -159,6 +159,9 @@ class GroupSampler(BaseSampler):
         """Shares after each online step, shape ``(steps + 1, groups)`` (row 0: the start)."""
         return np.vstack(self.history_)
 
+    def wants_losses(self) -> bool:
+        return bool(self.online)
+
     def update(self, indices: Any, losses: Any) -> None:
         """Online mode: one exponentiated-gradient step from the per-group mean losses of a step."""
         if not self.online:
