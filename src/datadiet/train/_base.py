@@ -162,13 +162,18 @@ class BaseSampler(Declared):
         """Validated ``(indices, losses)`` of one step."""
         name = type(self).__name__
         idx = np.asarray(_to_numpy(indices))
-        loss = np.asarray(_to_numpy(losses), dtype=np.float64).reshape(-1) if np.ndim(_to_numpy(losses)) else None
+        raw = np.asarray(_to_numpy(losses))
+        if idx.size == 0 and idx.ndim == 1:
+            idx = idx.astype(np.int64)
         if idx.ndim != 1 or idx.dtype.kind not in "iu":
             raise DataTypeError(f"{name}.update: indices must be a 1-d array of integers; got {idx.dtype} of shape {idx.shape}")
-        if loss is None or len(loss) != len(idx):
-            got = "a scalar" if loss is None else f"{len(loss)} losses"
+        if raw.ndim != 1 or len(raw) != len(idx):
+            got = "a scalar" if raw.ndim == 0 else f"shape {raw.shape}"
             raise DataError(f"{name}.update: losses must have one value per index ({len(idx)}); got {got} "
                             "(compute the loss with reduction='none')")
+        if raw.dtype.kind not in "iuf":
+            raise DataTypeError(f"{name}.update: losses must be numbers; got {raw.dtype}")
+        loss = raw.astype(np.float64)
         if len(idx) and (idx.min() < 0 or idx.max() >= n):
             raise DataError(f"{name}.update: indices must be in [0, {n}); got {int(idx.min())}..{int(idx.max())}")
         if not np.isfinite(loss).all():
