@@ -159,14 +159,14 @@ def bench_infobatch(data: tuple, epochs: int, seeds: list[int]) -> str:
         for budget in (0.67,):
             s = InfoBatchSampler(n, epochs, prune_ratio=0.5, budget=budget, seed=seed)
             net, st = train(x, y, epochs, seed, lambda e, s=s: (s.set_epoch(e), s.epoch_indices())[1],
-                            total_steps=s.total_steps(BS), on_step=lambda e, i, l, z, s=s: s.update(i, l),
+                            total_steps=s.total_steps(BS), on_step=lambda e, i, loss, z, s=s: s.update(i, loss),
                             weights=s.loss_weights)
             assert st["passes"] == s.epoch_lengths().sum()
             add(f"InfoBatch, budget {budget:.0%} of passes", evaluate(net, xt, yt)[0], s.saved_fraction(),
                 st["wall"] / full_wall)
         s = InfoBatchSampler(n, epochs, prune_ratio=0.5, seed=seed)
         net, st = train(x, y, epochs, seed, lambda e, s=s: (s.set_epoch(e), s.epoch_indices())[1],
-                        total_steps=lambda e, f: (e + f) / epochs, on_step=lambda e, i, l, z, s=s: s.update(i, l),
+                        total_steps=lambda e, f: (e + f) / epochs, on_step=lambda e, i, loss, z, s=s: s.update(i, loss),
                         weights=s.loss_weights)
         add("InfoBatch reference (prune_ratio 0.5, no budget)", evaluate(net, xt, yt)[0], s.saved_fraction(),
             st["wall"] / full_wall)
@@ -274,7 +274,7 @@ def bench_noise(data: tuple, epochs: int, seeds: list[int]) -> str:
         with tempfile.TemporaryDirectory() as tmp:
             rec = DynamicsRecorder(n, 10, tmp + "/dyn", max_epochs=epochs)
             net, _ = train(x, yn, epochs, seed, lambda e, s=seed: perm(n, s, e), total_steps=steps,
-                           on_step=lambda e, i, l, z, r=rec: r.record(e, i, z, yn[i]))
+                           on_step=lambda e, i, loss, z, r=rec: r.record(e, i, z, yn[i]))
             acc.setdefault("no removal (noisy labels)", []).append(evaluate(net, xt, yt)[0])
             sc = rec.scores()
         # flagged first: low AUM, low confidence, high EL2N, many forgetting events
@@ -289,7 +289,7 @@ def bench_noise(data: tuple, epochs: int, seeds: list[int]) -> str:
         pp = np.zeros((n, 10))
         for f in (True, False):
             tr = np.flatnonzero(fold == f)
-            net, _ = train(x[tr], yn[tr], epochs, seed, lambda e, m=len(tr), s=seed: perm(m, s, e),
+            net, _ = train(x[tr], yn[tr], epochs, seed, lambda e, m=tr.shape[0], s=seed: perm(m, s, e),
                            total_steps=steps_of([len(tr)] * epochs))
             pp[fold != f] = probs(net, x[fold != f])
         ranking["cleanlab label quality (low)"] = np.argsort(get_label_quality_scores(yn, pp), kind="stable")
@@ -301,7 +301,7 @@ def bench_noise(data: tuple, epochs: int, seeds: list[int]) -> str:
             keep = np.ones(n, dtype=bool)
             keep[order[:k]] = False
             kept = np.flatnonzero(keep)
-            net, _ = train(x[kept], yn[kept], epochs, seed, lambda e, m=len(kept), s=seed: perm(m, s, e),
+            net, _ = train(x[kept], yn[kept], epochs, seed, lambda e, m=kept.shape[0], s=seed: perm(m, s, e),
                            total_steps=steps_of([len(kept)] * epochs))
             acc.setdefault(f"remove top k by {name}", []).append(evaluate(net, xt, yt)[0])
         # AUM threshold examples: a second run with an extra, fake class
@@ -309,7 +309,7 @@ def bench_noise(data: tuple, epochs: int, seeds: list[int]) -> str:
         with tempfile.TemporaryDirectory() as tmp:
             rec = DynamicsRecorder(n, 11, tmp + "/dyn", max_epochs=epochs)
             train(x, y_thr, epochs, seed, lambda e, s=seed: perm(n, s, e), total_steps=steps, num_classes=11,
-                  on_step=lambda e, i, l, z, r=rec: r.record(e, i, z, y_thr[i]))
+                  on_step=lambda e, i, loss, z, r=rec, yt_=y_thr: r.record(e, i, z, yt_[i]))
             aum = rec.scores()["aum"]
         cut = aum_cutoff(aum, is_thr, 99)
         flagged = (~is_thr) & (aum < cut)

@@ -83,7 +83,7 @@ def test_a_tiny_real_training_run_matches_an_independent_computation(tmp_path):
     s = rec.scores()
     # independent per-example loop
     per = {i: [] for i in range(64)}
-    for epoch, idx, z in all_logits:
+    for _epoch, idx, z in all_logits:
         for i, row in zip(idx, z):
             per[int(i)].append(row)
     yy = y.numpy()

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from datadiet._core import ParamError
-from datadiet.train import CurriculumSampler, GroupSampler, LossWindowSampler, RS2Sampler, pacing_fraction
+from datadiet.train import (
+    CurriculumSampler,
+    GroupSampler,
+    LossWindowSampler,
+    RS2Sampler,
+    pacing_fraction,
+)
 
 
 @pytest.fixture(scope="module")

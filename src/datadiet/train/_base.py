@@ -40,7 +40,7 @@ class BaseSampler(Declared):
     epoch, in order) and may extend ``_extra_state`` / ``_load_extra_state``.
     """
 
-    params = (
+    params: ClassVar[tuple[Param, ...]] = (
         Param("num_replicas", "int", 1, "number of distributed replicas (shards)", low=1, cli=False),
         Param("rank", "int", 0, "this replica's shard, in [0, num_replicas)", low=0, cli=False),
         Param("seed", "seed", 0, "seed of every random choice (keyed by seed, epoch and index)"),

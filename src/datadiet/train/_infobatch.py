@@ -119,7 +119,7 @@ class InfoBatchSampler(BaseSampler):
             raise ParamError("budget", f"between {n * e - most} and {n * e} forward passes with n={n}, "
                              f"num_epochs={e}, delta={self.delta} (epoch 0 and epochs >= {self.stop_epoch_} "
                              "see all the data)", self.budget, "InfoBatchSampler")
-        counts = round_preserving_sum(np.full(len(ep), prune / max(len(ep), 1))) if ep else []
+        counts: Any = round_preserving_sum(np.full(len(ep), prune / max(len(ep), 1))) if ep else []
         self._prune_counts = {int(k): int(c) for k, c in zip(ep, counts)}
         self.budget_passes_ = total
 
