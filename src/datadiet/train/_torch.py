@@ -135,7 +135,7 @@ def attach_to_trainer(trainer: Any, sampler: BaseSampler, recorder: Any = None,
     try:
         from transformers import TrainerCallback
     except ImportError:
-        raise MissingExtraError("the Trainer callback needs transformers: pip install transformers") from None
+        raise MissingExtraError("the Trainer callback needs transformers and accelerate: pip install 'datadiet[hf]'") from None
     torch = _torch()
     _check(sampler)
 
