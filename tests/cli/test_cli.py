@@ -75,13 +75,14 @@ def test_help_has_worked_examples():
 @pytest.mark.parametrize("args,fragments", [
     (["--budget", "0"], ["budget must be positive"]),
     (["--budget", "-5"], ["budget"]),
-    (["--budget", "9999"], ["only 2225", "--allow-all"]),
+    (["--budget", "9999"], ["at most the 2225 examples", "--allow-all"]),
     (["--budget", "ten"], ["cannot read budget"]),
     (["--budget", "10", "--group", "nope", "--method", "balance"], ["'nope' not found", "columns that exist"]),
-    (["--budget", "10", "--method", "bogus"], ["Invalid value for '--method'"]),
-    (["--budget", "10", "--method", "topk"], ["needs scores", "--score"]),
-    (["--budget", "10", "--method", "balance", "--group", "topic", "--quotas", "tech=x"], ["cannot read --quotas"]),
-    (["--method", "random"], ["needs --budget"]),
+    (["--budget", "10", "--method", "bogus"], ["unknown method 'bogus'", "random"]),
+    (["--budget", "10", "--method", "topk"], ["needs a score column", "--score"]),
+    (["--budget", "10", "--method", "balance", "--group", "topic", "--quotas", "tech=x"], ["--quotas", "tech=x"]),
+    (["--method", "random"], ["Missing option '--budget'"]),
+    (["--budget", "5", "--method", "random", "--alpha", "0.3"], ["No such option", "--alpha"]),
 ])
 def test_bad_select_input_exit_2_and_nothing_written(bbc_jsonl, tmp_path, args, fragments):
     out = tmp_path / "sel.parquet"

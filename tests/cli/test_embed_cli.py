@@ -78,5 +78,5 @@ def test_bad_input_is_one_line(rt_jsonl, tmp_path):
     assert_user_error(run("embed", rt_jsonl, "--text", "body", "--model", "hashed"), "'body' not found")
     assert_user_error(run("cluster", rt_jsonl, "--text", "text", "--model", "hashed:16", "--k", "5000"), "k must be")
     assert_user_error(run("select", rt_jsonl, "--text", "text", "--model", "hashed:16", "--method", "auto",
-                          "--budget", "1M-tokens", "-o", out), "not tokens")
+                          "--budget", "1M-tokens", "-o", out), "does not take a token budget")
     assert not out.exists()

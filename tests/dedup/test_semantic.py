@@ -80,7 +80,7 @@ def test_pipeline_with_vectors_and_cross_set(bbc, bbc_vec):
 def test_semantic_bad_input(bbc_vec):
     with pytest.raises(ValueError, match="needs vectors"):
         SemanticDedup().fit(text=["a", "b"])
-    with pytest.raises(ValueError, match="threshold must be <= 1"):
+    with pytest.raises(ValueError, match=r"threshold must be a number in \[-1, 1\]"):
         SemanticDedup(threshold=1.5).fit(vectors=bbc_vec[:10])
     with pytest.raises(ValueError, match="search_threshold"):
         SemanticDedup(threshold=0.9, search_threshold=0.95).fit(vectors=bbc_vec[:10])

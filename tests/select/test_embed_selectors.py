@@ -51,7 +51,7 @@ def test_check_suite(name, bbc_static):
 @pytest.mark.parametrize("cls", [ClusterBalancedSelector, DiversifySelector, PrototypeSelector, KCenterSelector,
                                  FacilityLocationSelector, AutoSelector])
 def test_needs_vectors_and_records_coverage(cls, bbc_static):
-    with pytest.raises(ValueError, match="needs vectors.*--vectors"):
+    with pytest.raises(ValueError, match="needs vectors"):
         cls(budget=10).fit(Signals.from_arrays(ids=np.arange(50)))
     sel = cls(budget=100, seed=1).fit(bbc_static)
     cov = sel.selection_.metrics["coverage"]
