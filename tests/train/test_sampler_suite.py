@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from datadiet._core import ParamError, registered
+from datadiet._core import REQUIRED, ParamError, registered
 from datadiet.train import (
     CurriculumSampler,
     GroupSampler,
@@ -61,6 +61,38 @@ def test_every_registered_train_method_is_covered():
     assert {"rs2", "infobatch", "group", "curriculum", "loss-window"} <= names
     covered = {k.split("-")[0] if k.startswith(("rs2", "infobatch", "group")) else k for k in FACTORIES}
     assert names <= covered
+
+
+@pytest.mark.parametrize("name", sorted(registered("train")))
+def test_declarations_of_every_registered_sampler(name):
+    cls = registered("train")[name]
+    decl = cls.declared()
+    assert cls.method == name and cls.summary
+    for p in decl.values():
+        assert p.help, f"{name}.{p.name} has no help line"
+        if p.default is not REQUIRED:
+            p.check(p.default, cls.__name__)
+    assert "Parameters\n----------" in (cls.__doc__ or "")
+    base = {"rs2": {"n": N, "fraction": 0.3}, "infobatch": {"n": N, "num_epochs": 6},
+            "group": {"groups": GROUPS, "num_epochs": 4, "schedule": "linear"},
+            "curriculum": {"scores": SCORES, "num_epochs": 6},
+            "loss-window": {"n": N, "num_epochs": 6}}[name]
+
+    def make(**kw):
+        return cls(**{**base, **kw})
+
+    make()
+    with pytest.raises(TypeError, match="unexpected parameter 'not_a_param'"):
+        make(not_a_param=1)
+    for p in decl.values():
+        if p.kind in ("int", "float") and p.low is not None:
+            with pytest.raises(ParamError, match=rf"^{cls.__name__}: {p.name} must be (a number|an integer)"):
+                make(**{p.name: p.low - 1})
+        if p.kind == "choice":
+            with pytest.raises(ParamError, match=rf"^{cls.__name__}: {p.name} must be one of"):
+                make(**{p.name: "no-such-choice"})
+    with pytest.raises(TypeError, match="seed"):
+        make(seed="x")
 
 
 @pytest.mark.parametrize("name", FACTORIES)

@@ -84,13 +84,24 @@ class DynamicsRecorder(Declared):
         root = Path(self.path)
         meta_path = root / _META
         if meta_path.exists():
-            meta = json.loads(meta_path.read_text())
+            try:
+                meta = json.loads(meta_path.read_text())
+                meta["n"], meta["num_classes"], meta["max_epochs"]  # noqa: B018
+            except (OSError, KeyError, TypeError, json.JSONDecodeError) as e:
+                raise DataError(f"{meta_path}: unreadable dynamics metadata ({e}); record the run again") from None
             if (meta["n"], meta["num_classes"]) != (self.n, self.num_classes):
                 raise DataError(f"{root}: holds a recording of n={meta['n']}, num_classes={meta['num_classes']}; "
                                 f"this recorder has n={self.n}, num_classes={self.num_classes}: use another path")
             self.max_epochs_ = int(meta["max_epochs"])
-            self._stats = np.load(root / _STATS, mmap_mode="r+")
-            self._labels = np.load(root / _LABELS, mmap_mode="r+")
+            try:
+                self._stats = np.load(root / _STATS, mmap_mode="r+")
+                self._labels = np.load(root / _LABELS, mmap_mode="r+")
+            except (OSError, ValueError) as e:
+                raise DataError(f"{root}: the dynamics store is damaged or incomplete ({e}); "
+                                "record the run again into a new folder") from None
+            if self._stats.shape != (self.max_epochs_, self.n, len(FIELDS)) or self._labels.shape != (self.n,):
+                raise DataError(f"{root}: the dynamics store does not match its metadata "
+                                f"(shape {self._stats.shape}); record the run again into a new folder")
         else:
             if root.exists() and not root.is_dir():
                 raise DataError(f"{root}: exists and is not a folder; give a folder for the dynamics store")

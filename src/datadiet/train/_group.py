@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from datadiet._core import REQUIRED, DataError, Param, ParamError, register
-from datadiet.balance._allocate import round_preserving_sum, temperature_proportions
+from datadiet._core._allocate import round_preserving_sum, temperature_proportions
 from datadiet.train._base import BaseSampler, _to_numpy
 
 __all__ = ["GroupSampler"]
