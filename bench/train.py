@@ -14,8 +14,8 @@ run's total steps, ``--epochs`` epochs, ``--seeds`` seeds. Four tables:
    subset of the same size for the same steps, vs full data for the same steps.
 3. Group sampling on a made-imbalanced copy (classes 0-4 cut to 5%): natural
    mix, downsample / upsample / upweight at alpha 0.3, and upsample with
-   Cooldown (alpha 0.3 -> 1 over the last 30% of epochs); per-class and mean
-   test accuracy.
+   Cooldown (alpha 0.3 -> 1 over the last 30% of epochs), upsample at alpha 0
+   (uniform) and with Cooldown 0 -> 0.3; per-class and mean test accuracy.
 4. Label noise: 10% of the training labels flipped to another class. Scores
    from one recorded run (AUM, data-map confidence, EL2N, forgetting) and
    cleanlab's label-quality ranking from 2-fold cross-validated probabilities
@@ -228,6 +228,10 @@ def bench_group(data: tuple, epochs: int, seeds: list[int]) -> str:
         "upweight, alpha 0.3": lambda s: GroupSampler(yi, alpha=0.3, mode="upweight", seed=s),
         "upsample + Cooldown (0.3 -> 1, last 30%)": lambda s: GroupSampler(
             yi, alpha=0.3, schedule="cooldown", alpha_end=1.0, cooldown_fraction=0.3, num_epochs=epochs,
+            mode="upsample", seed=s),
+        "upsample, alpha 0 (uniform)": lambda s: GroupSampler(yi, alpha=0.0, mode="upsample", seed=s),
+        "upsample + Cooldown (0 -> 0.3, last 30%)": lambda s: GroupSampler(
+            yi, alpha=0.0, schedule="cooldown", alpha_end=0.3, cooldown_fraction=0.3, num_epochs=epochs,
             mode="upsample", seed=s),
     }
     head = "| mode | " + " | ".join(f"class {c}" for c in range(10)) + " | mean % | cut classes 0-4 % |"

@@ -96,6 +96,7 @@ def test_adapters_reject_non_samplers():
         torch_batch_sampler(RS2Sampler(4, 0.5), 0)
 
 
+@pytest.mark.slow
 def test_trainer_callback_on_a_tiny_model(fmnist, tmp_path):
     transformers = pytest.importorskip("transformers")
     pytest.importorskip("accelerate")

@@ -94,7 +94,18 @@ def torch_sampler(sampler: BaseSampler) -> Any:
 
 
 def torch_batch_sampler(sampler: BaseSampler, batch_size: int, drop_last: bool = False) -> Any:
-    """``sampler`` as a ``torch.utils.data.BatchSampler`` (``DataLoader(ds, batch_sampler=...)``)."""
+    """``sampler`` as a ``torch.utils.data.BatchSampler`` (``DataLoader(ds, batch_sampler=...)``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from datadiet.train import InfoBatchSampler
+    >>> s = InfoBatchSampler(100, 4, budget=0.8)
+    >>> dl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.arange(100)),
+    ...                                  batch_sampler=torch_batch_sampler(s, 32))
+    >>> len(dl), s.total_steps(32)
+    (4, 13)
+    """
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise DataError(f"torch_batch_sampler: batch_size must be an integer >= 1; got {batch_size!r}")
     return _classes()[1](_check(sampler), int(batch_size), bool(drop_last))
@@ -105,6 +116,16 @@ def weighted_loss(sampler: BaseSampler, indices: Any, losses: Any) -> Any:
 
     ``losses`` is the per-example loss tensor (``reduction='none'``); the result
     keeps its graph: ``weighted_loss(sampler, idx, F.cross_entropy(out, y, reduction='none')).backward()``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from datadiet.train import InfoBatchSampler
+    >>> s = InfoBatchSampler(4, 2)
+    >>> float(weighted_loss(s, torch.tensor([0, 1]), torch.tensor([1.0, 3.0])))
+    2.0
+    >>> s.scores_[:2].tolist()
+    [1.0, 3.0]
     """
     torch = _torch()
     _check(sampler)
