@@ -133,6 +133,9 @@ os._exit(3)   # crash: no flush, no close
     clean.record(0, np.arange(1000), z0, np.arange(1000) % 4)
     clean.record(1, np.arange(1000), z1, np.arange(1000) % 4)
     np.testing.assert_allclose(clean.scores()["aum"], after["aum"], rtol=1e-5)
+    small = rec.scores(chunk=7)                     # bounded memory: block by block gives the same scores
+    for k, v in after.items():
+        np.testing.assert_array_equal(small[k], v)
     with pytest.raises(ValueError, match="n=1000, num_classes=4"):
         DynamicsRecorder(999, 4, path)
 

@@ -191,47 +191,30 @@ class DynamicsRecorder(Declared):
 
     def epochs_recorded(self) -> np.ndarray:
         """Epochs that hold at least one record."""
-        return np.flatnonzero(np.asarray(self._stats[:, :, 0]).any(axis=1))
+        return np.array([e for e in range(self.max_epochs_) if np.asarray(self._stats[e, :, 0]).any()],
+                        dtype=np.int64)
 
-    def scores(self, epochs: Any = None) -> dict[str, np.ndarray]:
-        """Per-example scores (see the class docstring); ``epochs`` restricts EL2N and GraNd to those epochs."""
+    def scores(self, epochs: Any = None, chunk: int = 1 << 17) -> dict[str, np.ndarray]:
+        """Per-example scores (see the class docstring); ``epochs`` restricts EL2N and GraNd to those epochs.
+
+        Reads the store ``chunk`` examples at a time (memory: ``48 * epochs * chunk`` bytes).
+        """
         rec = self.epochs_recorded()
         if not len(rec):
             raise DataError("DynamicsRecorder.scores: nothing recorded yet; call record() during training")
-        st = np.asarray(self._stats[rec], dtype=np.float64)        # (E, n, F)
-        seen = st[:, :, 0] > 0
-        cnt = seen.sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            def mean(f: int, mask: np.ndarray = seen) -> np.ndarray:
-                c = mask.sum(axis=0)
-                return np.where(c > 0, np.where(mask, st[:, :, f], 0.0).sum(axis=0) / np.maximum(c, 1), np.nan)
-
-            conf = mean(1)
-            sq = np.where(seen, (st[:, :, 1] - conf) ** 2, 0.0).sum(axis=0) / np.maximum(cnt, 1)
-            var = np.where(cnt > 0, np.sqrt(sq), np.nan)
-            sub = seen
-            if epochs is not None:
-                want = np.isin(rec, np.asarray(list(epochs), dtype=np.int64))
-                if not want.any():
-                    raise DataError(f"DynamicsRecorder.scores: none of epochs {list(epochs)[:5]} was recorded; "
-                                    f"recorded: {rec.tolist()[:10]}")
-                sub = seen & want[:, None]
-            el2n = mean(3, sub)
-            has_g = sub & ~np.isnan(st[:, :, 5])
-            grand = mean(5, has_g)
-        correct = st[:, :, 4] > 0.5
-        forgetting = np.zeros(self.n)
-        prev = np.zeros(self.n, dtype=bool)
-        ever = np.zeros(self.n, dtype=bool)
-        for k in range(len(rec)):
-            s = seen[k]
-            forgetting += s & prev & ~correct[k]
-            prev = np.where(s, correct[k], prev)
-            ever |= s & correct[k]
-        forgetting = np.where(ever, forgetting, cnt).astype(np.float64)
-        return {"el2n": el2n, "grand": grand, "forgetting": np.where(cnt > 0, forgetting, np.nan),
-                "aum": mean(2), "confidence": conf, "variability": var, "correctness": mean(4),
-                "epochs_seen": cnt.astype(np.float64)}
+        want = np.ones(len(rec), dtype=bool)
+        if epochs is not None:
+            want = np.isin(rec, np.asarray(list(epochs), dtype=np.int64))
+            if not want.any():
+                raise DataError(f"DynamicsRecorder.scores: none of epochs {list(epochs)[:5]} was recorded; "
+                                f"recorded: {rec.tolist()[:10]}")
+        out = {k: np.empty(self.n) for k in (*SCORE_COLUMNS, "epochs_seen")}
+        for a in range(0, self.n, chunk):
+            b = min(a + chunk, self.n)
+            part = _chunk_scores(np.asarray(self._stats[rec, a:b], dtype=np.float64), want)
+            for k, v in part.items():
+                out[k][a:b] = v
+        return out
 
     def scores_table(self, ids: Any = None, epochs: Any = None) -> Any:
         """The scores as a signal table: ``id`` (default 0..n-1), ``label`` and one column per score."""
@@ -246,6 +229,37 @@ class DynamicsRecorder(Declared):
         cols = {"id": ids_arr, "label": pa.array(self.labels_)}
         cols.update({k: pa.array(s[k]) for k in (*SCORE_COLUMNS, "epochs_seen")})
         return pa.table(cols)
+
+
+def _chunk_scores(st: np.ndarray, want: np.ndarray) -> dict[str, np.ndarray]:
+    """Scores of a block of examples from its records ``st`` of shape ``(epochs, examples, fields)``."""
+    seen = st[:, :, 0] > 0
+    cnt = seen.sum(axis=0)
+
+    def mean(f: int, mask: np.ndarray = seen) -> np.ndarray:
+        c = mask.sum(axis=0)
+        return np.where(c > 0, np.where(mask, st[:, :, f], 0.0).sum(axis=0) / np.maximum(c, 1), np.nan)
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        conf = mean(1)
+        sq = np.where(seen, (st[:, :, 1] - np.nan_to_num(conf)) ** 2, 0.0).sum(axis=0) / np.maximum(cnt, 1)
+        var = np.where(cnt > 0, np.sqrt(sq), np.nan)
+        sub = seen & want[:, None]
+        el2n = mean(3, sub)
+        grand = mean(5, sub & ~np.isnan(st[:, :, 5]))
+    correct = st[:, :, 4] > 0.5
+    forgetting = np.zeros(st.shape[1])
+    prev = np.zeros(st.shape[1], dtype=bool)
+    ever = np.zeros(st.shape[1], dtype=bool)
+    for k in range(st.shape[0]):
+        s = seen[k]
+        forgetting += s & prev & ~correct[k]
+        prev = np.where(s, correct[k], prev)
+        ever |= s & correct[k]
+    forgetting = np.where(ever, forgetting, cnt).astype(np.float64)
+    return {"el2n": el2n, "grand": grand, "forgetting": np.where(cnt > 0, forgetting, np.nan),
+            "aum": mean(2), "confidence": conf, "variability": var, "correctness": mean(4),
+            "epochs_seen": cnt.astype(np.float64)}
 
 
 def assign_threshold_examples(labels: Any, num_classes: int, seed: int = 0,
