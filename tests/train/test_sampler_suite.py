@@ -171,6 +171,23 @@ def test_rs2_shards_still_cover_every_index_before_repeats():
     assert set(range(50)) - set(first4) <= set(rounds[4])  # the last two come next
 
 
+@pytest.mark.parametrize("name", ["rs2", "infobatch", "group-upsample", "group-upweight", "curriculum"])
+def test_epoch_selection_logs_what_the_epoch_trains_on(name, tmp_path):
+    from datadiet.io import Selection
+
+    s = FACTORIES[name](seed=0)
+    _run(s, 2)
+    plan = s.epoch_indices()
+    sel = s.epoch_selection()
+    assert len(sel) == N
+    assert int(sel.repeats.sum()) == len(plan)
+    np.testing.assert_array_equal(np.flatnonzero(sel.kept), np.unique(plan))
+    np.testing.assert_allclose(sel.weight[sel.kept], s.loss_weights(np.flatnonzero(sel.kept)))
+    sel.write(tmp_path / "epoch.parquet")
+    back = Selection.read(tmp_path / "epoch.parquet")
+    assert back.method == s.method and back.n_kept == len(np.unique(plan))
+
+
 def test_iteration_continues_into_next_epoch_without_set_epoch():
     s = RS2Sampler(20, 0.5, seed=0)
     a, b = list(s), list(s)

@@ -119,6 +119,24 @@ class BaseSampler(Declared):
             self._pos += 1
             yield i
 
+    def epoch_selection(self, ids: Any = None) -> Any:
+        """This epoch (all replicas) as a :class:`~datadiet.io.Selection`: repeats and loss weight per example.
+
+        Examples not drawn this epoch are dropped with reason ``not_sampled``; the
+        manifest records the sampler's parameters, seed and epoch, so each epoch
+        can be logged (``sel.write(f"epoch-{e}.parquet")``) and reported.
+        """
+        from datadiet.io import Selection
+
+        n = int(self.n)
+        counts = np.bincount(self.epoch_indices(), minlength=n)
+        idx = np.flatnonzero(counts)
+        ids = np.arange(n, dtype=np.int64) if ids is None else _to_numpy(ids)
+        return Selection.from_indices(ids, idx, repeats=counts[idx], weights=self.loss_weights(idx),
+                                      drop_reason="not_sampled", method=self.method,
+                                      params=self.manifest_params(), seed=self.seed_,
+                                      info={"epoch": self._epoch})
+
     def wants_losses(self) -> bool:
         """Whether :meth:`update` should be called with each step's per-example losses."""
         return bool(self.learns)
