@@ -53,12 +53,28 @@ def test_scores_command_writes_a_signal_table_and_a_plot(store, tmp_path):
     assert el2n[kept].min() >= np.sort(el2n)[::-1][209] - 1e-12
 
 
+def test_ids_come_from_the_training_data(store, tmp_path):
+    import pyarrow as pa
+
+    data = tmp_path / "train.parquet"
+    pq.write_table(pa.table({"uid": [f"img-{i}" for i in range(300)], "x": np.arange(300)}), data)
+    out = tmp_path / "s.parquet"
+    r = CliRunner().invoke(cli, ["scores", str(store), "--input", str(data), "--id", "uid", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert pq.read_table(out).column("id").to_pylist()[:2] == ["img-0", "img-1"]
+    short = tmp_path / "short.parquet"
+    pq.write_table(pa.table({"uid": ["a", "b"]}), short)
+    r = CliRunner().invoke(cli, ["scores", str(store), "--input", str(short), "--id", "uid", "-o", str(out) + "2"])
+    assert r.exit_code == 2 and "2 rows but the recording has n=300" in r.output
+
+
 @pytest.mark.parametrize("args, message", [
     (["missing-dir"], "not a folder"),
     (["{tmp}"], "not a dynamics store"),
     (["{store}", "--epochs", "x"], "--epochs"),
     (["{store}", "--epochs", "7"], "none of epochs"),
     (["{store}", "--plot", "{tmp}/map.jpg"], ".png"),
+    (["{store}", "--id", "uid"], "--input"),
 ])
 def test_bad_input_one_line_exit_2_nothing_written(store, tmp_path, args, message):
     out = tmp_path / "o.parquet"
