@@ -337,7 +337,7 @@ def plot_data_map(scores: dict[str, np.ndarray], path: str | Path, title: str = 
         keep = np.argsort(uniform_keys(ok, derived_seed(0, "data-map")), kind="stable")[:max_points]
         ok = np.sort(ok[keep])
     fig, ax = plt.subplots(figsize=(6, 5), dpi=110)
-    sc = ax.scatter(var[ok], conf[ok], c=corr[ok], cmap="coolwarm_r", s=4, alpha=0.6, vmin=0, vmax=1)
+    sc = ax.scatter(var[ok], conf[ok], c=corr[ok], cmap="viridis", s=4, alpha=0.7, vmin=0, vmax=1)
     fig.colorbar(sc, ax=ax, label="correctness")
     ax.set_xlabel("variability")
     ax.set_ylabel("confidence")
