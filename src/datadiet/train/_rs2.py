@@ -17,7 +17,8 @@ class RS2Sampler(BaseSampler):
     Without replacement (the default), the rounds walk through a random
     permutation of all ``n`` indices: every index appears once before any index
     repeats, and the next permutation starts where the previous one ended (a
-    round may straddle two permutations). With ``replacement=True`` each round
+    round may straddle two permutations; the indices such a round took from the
+    end of one permutation go to the end of the next, so no round repeats an index). With ``replacement=True`` each round
     is an independent random subset (no repeats inside a round). The permutation
     of cycle ``c`` and the subset of round ``e`` are keyed by ``(seed, c or e, index)``.
 
@@ -54,9 +55,30 @@ class RS2Sampler(BaseSampler):
             raise ParamError("fraction", f"large enough for at least {self.num_replicas} example(s) per round "
                              f"(n={self.n}, num_replicas={self.num_replicas})", self.fraction, "RS2Sampler")
         self.round_size_ = m
+        self._tails: dict[int, np.ndarray] = {}
 
     def _perm(self, purpose: str, key: int) -> np.ndarray:
         return np.argsort(self._keys(purpose, key, np.arange(self.n)), kind="stable")
+
+    def _cycle(self, c: int) -> np.ndarray:
+        """Order of cycle ``c``: a fresh permutation, with the indices that share a round with the end
+        of cycle ``c - 1`` moved to its end (so no round holds an index twice)."""
+        perm = self._perm("rs2-cycle", c)
+        tail = self._tail(c - 1) if c > 0 else np.zeros(0, np.int64)
+        if not len(tail):
+            return perm
+        moved = np.isin(perm, tail)
+        return np.concatenate([perm[~moved], perm[moved]])
+
+    def _tail(self, c: int) -> np.ndarray:
+        """Indices of cycle ``c`` in the round that continues into cycle ``c + 1`` (cached)."""
+        tails = self._tails
+        if c not in tails:
+            for k in range(max([j for j in tails if j < c], default=-1) + 1, c + 1):
+                end = (k + 1) * self.n
+                t = end - (end // self.round_size_) * self.round_size_
+                tails[k] = self._cycle(k)[self.n - t :] if t else np.zeros(0, np.int64)
+        return tails[c]
 
     def _plan(self, epoch: int) -> np.ndarray:
         n, m = self.n, self.round_size_
@@ -64,6 +86,6 @@ class RS2Sampler(BaseSampler):
             return self._perm("rs2-round", epoch)[:m]
         start = epoch * m
         c0, c1 = start // n, (start + m - 1) // n
-        cycles = np.concatenate([self._perm("rs2-cycle", c) for c in range(c0, c1 + 1)])
+        cycles = np.concatenate([self._cycle(c) for c in range(c0, c1 + 1)])
         off = start - c0 * n
         return cycles[off : off + m]
