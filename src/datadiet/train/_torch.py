@@ -165,11 +165,16 @@ def attach_to_trainer(trainer: Any, sampler: BaseSampler, recorder: Any = None,
 
         def __init__(self) -> None:
             self.sampler, self.recorder = sampler, recorder
+            self.next_epoch = 0
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            # Trainer counts epochs from whole steps; a resumed run starts at the epoch it stopped in
+            self.next_epoch = int(state.epoch or 0)
 
         def on_epoch_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-            epoch = int(round(state.epoch or 0))
-            if epoch != self.sampler.epoch or epoch == 0:
-                self.sampler.set_epoch(epoch)
+            # count epochs here: with shorter epochs, Trainer's fractional state.epoch drifts from them
+            self.sampler.set_epoch(self.next_epoch)
+            self.next_epoch += 1
 
         def on_epoch_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             if self.recorder is not None:
