@@ -229,3 +229,38 @@ def test_import_does_not_pull_torch():
     code = "import sys, datadiet.train; print('torch' in sys.modules, 'matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("kind", ["rs2", "infobatch", "group", "curriculum", "loss-window"])
+def test_keyed_by_id_so_a_reordered_dataset_gets_the_same_examples(kind):
+    ids = np.array([f"ex-{i}" for i in range(N)])
+    perm = np.random.default_rng(1).permutation(N)
+    loss = np.abs(np.sin(np.arange(N) * 0.37))
+
+    def make(order):
+        kw = {"ids": ids[order], "seed": 4}
+        return {"rs2": lambda: RS2Sampler(N, 0.3, **kw),
+                "infobatch": lambda: InfoBatchSampler(N, 4, **kw),
+                "group": lambda: GroupSampler(GROUPS[order], alpha=0.0, mode="downsample", **kw),
+                "curriculum": lambda: CurriculumSampler(np.round(SCORES[order], 1), num_epochs=4, **kw),
+                "loss-window": lambda: LossWindowSampler(N, 4, prune_ratio=0.2, **kw)}[kind]()
+
+    seqs = []
+    for order in (np.arange(N), perm):
+        s = make(order)
+        out = []
+        for e in range(3):
+            s.set_epoch(e)
+            got = np.array(list(s))
+            out.append(ids[order][got].tolist())
+            if s.wants_losses():
+                s.update(got, loss[order][got])
+        seqs.append(out)
+    assert seqs[0] == seqs[1]
+
+
+def test_bad_ids():
+    with pytest.raises(ValueError, match="unique"):
+        RS2Sampler(3, 0.5, ids=["a", "a", "b"])
+    with pytest.raises(ValueError, match="3 integers or strings"):
+        RS2Sampler(3, 0.5, ids=[1, 2])

@@ -28,9 +28,11 @@ from datadiet._core import (
 __all__ = ["BaseSampler", "epoch_keys"]
 
 
-def epoch_keys(seed: int, purpose: str, epoch: int, ids: np.ndarray) -> np.ndarray:
+def epoch_keys(seed: int, purpose: str, epoch: int, ids: Any) -> np.ndarray:
     """Uniform(0, 1) keys of ``ids`` for one purpose and epoch, keyed by ``(seed, purpose, epoch, id)``."""
-    return uniform_keys(np.asarray(ids, dtype=np.int64), derived_seed(seed, f"{purpose}:{int(epoch)}"))
+    arr = np.asarray(ids)
+    return uniform_keys(arr.astype(np.int64) if arr.dtype.kind in "iub" else arr,
+                        derived_seed(seed, f"{purpose}:{int(epoch)}"))
 
 
 class BaseSampler(Declared):
@@ -43,7 +45,9 @@ class BaseSampler(Declared):
     params: ClassVar[tuple[Param, ...]] = (
         Param("num_replicas", "int", 1, "number of distributed replicas (shards)", low=1, cli=False),
         Param("rank", "int", 0, "this replica's shard, in [0, num_replicas)", low=0, cli=False),
-        Param("seed", "seed", 0, "seed of every random choice (keyed by seed, epoch and index)"),
+        Param("seed", "seed", 0, "seed of every random choice (keyed by seed, epoch and index or id)"),
+        Param("ids", "object", None, "stable id of each example (ints or strings): random choices are keyed "
+              "by id, so a reordered dataset gets the same examples", none=True, cli=False),
     )
     #: learning samplers take ``update(indices, losses)``
     learns: ClassVar[bool] = False
@@ -55,7 +59,18 @@ class BaseSampler(Declared):
         self._epoch = 0
         self._pos = 0
         self._cache: tuple[int, np.ndarray] | None = None
+        self._ids: np.ndarray | None = None
         self._setup()
+        if self.ids is not None:
+            ids = np.asarray(_to_numpy(self.ids))
+            n = int(self.n)
+            if ids.ndim != 1 or len(ids) != n or ids.dtype.kind not in "iuUSO":
+                raise DataError(f"{type(self).__name__}: ids must be {n} integers or strings (one per example); "
+                                f"got {ids.dtype} of shape {ids.shape}")
+            if len(np.unique(ids)) != n:
+                raise DataError(f"{type(self).__name__}: ids must be unique; {n - len(np.unique(ids))} repeat")
+            self._ids = ids
+            self._setup()  # again: state keyed by ids (e.g. curriculum tie-breaks) uses them now
 
     # --- hooks -----------------------------------------------------------
     def _setup(self) -> None:
@@ -173,8 +188,14 @@ class BaseSampler(Declared):
             raise DataError(f"{name}.load_state_dict: position {self._pos} is outside the epoch (0..{len(self)})")
 
     # --- helpers ---------------------------------------------------------
-    def _keys(self, purpose: str, epoch: int, ids: np.ndarray) -> np.ndarray:
-        return epoch_keys(self.seed_, purpose, epoch, ids)
+    def _keys(self, purpose: str, epoch: int, indices: np.ndarray) -> np.ndarray:
+        """Keys of examples (by id when ``ids`` were given, else by index)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        return epoch_keys(self.seed_, purpose, epoch, idx if self._ids is None else self._ids[idx])
+
+    def _pos_keys(self, purpose: str, epoch: int, positions: np.ndarray) -> np.ndarray:
+        """Keys of positions in an epoch (not of examples)."""
+        return epoch_keys(self.seed_, purpose, epoch, positions)
 
     def _check_update(self, indices: Any, losses: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Validated ``(indices, losses)`` of one step."""

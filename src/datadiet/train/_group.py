@@ -215,14 +215,14 @@ class GroupSampler(BaseSampler):
                 perm = self._perm(g, epoch)
                 parts.append(perm[np.arange(c) % len(perm)])
         out = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-        return out[np.argsort(self._keys("group-order", epoch, np.arange(len(out))), kind="stable")]
+        return out[np.argsort(self._pos_keys("group-order", epoch, np.arange(len(out))), kind="stable")]
 
     def _draw(self, epoch: int, positions: np.ndarray) -> np.ndarray:
         """Online upsampling: the group of each position from the current shares, then a random member."""
         cdf = np.cumsum(self.shares())
-        ug = self._keys("group-draw", epoch, positions)
+        ug = self._pos_keys("group-draw", epoch, positions)
         g = np.minimum(np.searchsorted(cdf / cdf[-1], ug, side="right"), len(cdf) - 1)
-        um = self._keys("group-pick", epoch, positions)
+        um = self._pos_keys("group-pick", epoch, positions)
         pick = np.floor(um * self.sizes_[g]).astype(np.int64)
         starts = np.concatenate([[0], np.cumsum(self.sizes_)[:-1]])
         flat = np.concatenate(self._members)
