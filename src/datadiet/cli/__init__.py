@@ -21,6 +21,7 @@ COMMANDS = [
     ("datadiet.cli._demo", "demo"),
     ("datadiet.cli._dedup", "dedup"),
     ("datadiet.cli._methods", "methods"),
+    ("datadiet.cli._run", "run"),
 ]
 
 
