@@ -206,10 +206,12 @@ def run(recipe: Path, outdir: Path, input_: str | None, engine: str, force: tupl
             _say(quiet, f"{step.name}: done before (unchanged), skipped")
         else:
             state.forget(step.name)
+            _reset_peak_memory()
             t0 = time.perf_counter()
             _run_command(plan, data, rec.columns, id_column, sel_path)
-            state.mark_done(step.name, key)
-            _say(quiet, f"{step.name}: {plan.display} in {time.perf_counter() - t0:.1f} s")
+            seconds = time.perf_counter() - t0
+            state.mark_done(step.name, key, seconds=round(seconds, 2), peak_rss_mb=_peak_memory_mb())
+            _say(quiet, f"{step.name}: {plan.display} in {seconds:.1f} s")
         sel = Selection.read(sel_path)
         selections.append(sel)
         if plan is not plans[-1] and plans[plans.index(plan) + 1].step.command != "apply":
@@ -232,6 +234,24 @@ def run(recipe: Path, outdir: Path, input_: str | None, engine: str, force: tupl
         stats = apply_selection(final, str(rec.input), dest, id_column=user_id, overwrite=True,
                                 weight_column=plans[-1].step.options.get("weight_column", "weight"))
         _say(quiet, f"data: {dest} ({stats['rows_out']:,} rows)")
+
+
+def _reset_peak_memory() -> None:
+    """Start a new peak-RSS measurement for this process (Linux; a no-op elsewhere)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _peak_memory_mb() -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
 
 
 def _say(quiet: bool, line: str) -> None:

@@ -33,24 +33,30 @@ def step_key(command: str, options: dict[str, Any], input_fingerprint: str, prev
 
 
 class RunState:
-    """``OUTDIR/run.json``: the key of every finished step."""
+    """``OUTDIR/run.json``: the key of every finished step, and its time and peak memory."""
 
     def __init__(self, outdir: Path) -> None:
         self.path = outdir / "run.json"
         self.steps: dict[str, str] = {}
+        self.stats: dict[str, dict[str, Any]] = {}
         if self.path.exists():
             try:
-                self.steps = dict(json.loads(self.path.read_text()).get("steps", {}))
+                saved = json.loads(self.path.read_text())
+                self.steps = dict(saved.get("steps", {}))
+                self.stats = dict(saved.get("stats", {}))
             except (json.JSONDecodeError, AttributeError):
-                self.steps = {}  # a damaged record only means recomputing
+                self.steps, self.stats = {}, {}  # a damaged record only means recomputing
 
     def is_done(self, name: str, key: str, outputs: list[Path]) -> bool:
         return self.steps.get(name) == key and all(p.exists() for p in outputs)
 
-    def mark_done(self, name: str, key: str) -> None:
+    def mark_done(self, name: str, key: str, **stats: Any) -> None:
+        """Record a finished step (with what it cost: ``seconds``, ``peak_rss_mb``)."""
         self.steps[name] = key
+        if stats:
+            self.stats[name] = stats
         with atomic_path(self.path) as tmp:
-            Path(tmp).write_text(json.dumps({"steps": self.steps}, indent=2) + "\n")
+            Path(tmp).write_text(json.dumps({"steps": self.steps, "stats": self.stats}, indent=2) + "\n")
 
     def forget(self, name: str) -> None:
         self.steps.pop(name, None)
