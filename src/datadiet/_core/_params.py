@@ -198,10 +198,13 @@ class Param:
 
 
 def _same(a: Any, b: Any) -> bool:
-    try:
-        return type(a) is type(b) and bool(a == b) or (isinstance(a, str) and a == b)
-    except Exception:  # noqa: BLE001 - arrays and odd objects compare as "not the same"
-        return False
+    """Equal and of the same kind (numbers compare by value, ``True`` is not ``1``)."""
+    num = (int, float, np.integer, np.floating)
+    if isinstance(a, (bool, np.bool_)) or isinstance(b, (bool, np.bool_)):
+        return type(a) is type(b) and a == b
+    if isinstance(a, num) and isinstance(b, num):
+        return bool(a == b)
+    return type(a) is type(b) and isinstance(a, (str, bytes, tuple)) and a == b
 
 
 def jsonable(value: Any) -> Any:
@@ -261,8 +264,7 @@ class Declared:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         decl = cls.declared()
-        self_p = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        sig_params = [self_p]
+        sig_params = []
         for p in sorted(decl.values(), key=lambda p: not p.positional):
             kind = inspect.Parameter.POSITIONAL_OR_KEYWORD if p.positional else inspect.Parameter.KEYWORD_ONLY
             default = inspect.Parameter.empty if p.default is REQUIRED else p.default

@@ -74,12 +74,11 @@ def _default_text(p: Param) -> str | None:
 def param_option(p: Param) -> click.Option:
     """One click option for a declared parameter."""
     flags = [p.flag, *p.aliases]
-    help_text = p.help
     shown = _default_text(p)
+    help_text = p.help + (f"  [default: {shown}]" if shown and p.default is not REQUIRED else "")
     if p.kind == "bool":
         name = p.name.replace("_", "-")
-        return click.Option([f"--{name}/--no-{name}", *p.aliases, p.name], default=None, help=help_text,
-                            show_default=shown)
+        return click.Option([f"--{name}/--no-{name}", *p.aliases, p.name], default=None, help=help_text)
     if p.kind == "choice":
         ptype: Any = click.Choice([str(c) for c in p.choices] + [str(a) for a in p.also if not isinstance(a, type)])
     elif p.kind == "seed":
@@ -88,7 +87,7 @@ def param_option(p: Param) -> click.Option:
         ptype = _ParamType(p)
     required = p.default is REQUIRED
     return click.Option([*flags, p.name], type=ptype, default=None, help=help_text,
-                        show_default=None if required else shown, required=required,
+                        required=required,
                         metavar=p.metavar or _metavar(p))
 
 

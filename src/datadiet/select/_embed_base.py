@@ -76,7 +76,9 @@ class EmbeddingSelector(BaseSelector):
         if stored is not None and stored.params.get("rows") != "subset" and len(stored.labels) == n and \
                 {k_: stored.params.get(k_) for k_ in ("k", "metric", "seed", "niter")} == \
                 {"k": k, "metric": self.metric, "seed": seed, "niter": self.niter}:
+            self.clusters_from_ = "stored"
             return KMeansResult(stored.centroids, stored.labels, stored.distances, self.metric == "cosine")
+        self.clusters_from_ = "computed"
         try:
             res = kmeans(sig.vectors, k, spherical=self.metric == "cosine", seed=seed, niter=self.niter,
                          ids=sig.ids)
@@ -130,6 +132,8 @@ class EmbeddingSelector(BaseSelector):
         metrics = coverage_metrics(sig.vectors, chosen, labels=labels,
                                    metric=self.metric, keys=self._keys(sig, derived_seed(seed, "coverage")))
         metrics.update(extra_metrics or {})
+        if res is not None:
+            metrics["clusters_from"] = getattr(self, "clusters_from_", "computed")
         extra: dict[str, Any] = {}
         if labels is not None:
             extra["cluster"] = np.asarray(labels).astype(np.int32)
