@@ -148,3 +148,36 @@ def test_trainer_callback_on_a_tiny_model(fmnist, tmp_path):
     sc = rec.scores()
     assert (sc["epochs_seen"] >= 1).all()
     assert sc["epochs_seen"].sum() == s.epoch_lengths().sum()   # one record per forward pass
+
+
+@pytest.mark.slow
+def test_trainer_with_a_datasets_dataset_keeps_the_index_column(tmp_path):
+    transformers = pytest.importorskip("transformers")
+    datasets = pytest.importorskip("datasets")
+    from datadiet._testing import fashion_mnist
+    from datadiet.train import attach_to_trainer
+
+    x, y = fashion_mnist("train")
+    n = 96
+    ds = datasets.Dataset.from_dict({"pixels": (x[:n] / 255.0).astype(np.float32).tolist(),
+                                     "labels": y[:n].astype(int).tolist(), "unused": ["x"] * n})
+    ds = ds.map(lambda r, i: {"datadiet_index": i}, with_indices=True).with_format("torch")
+
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(784, 10)
+
+        def forward(self, pixels, labels=None):
+            z = self.lin(pixels)
+            return {"logits": z, "loss": torch.nn.functional.cross_entropy(z, labels)}
+
+    s = InfoBatchSampler(n, 3, budget=0.8, seed=0)
+    args = transformers.TrainingArguments(output_dir=str(tmp_path), num_train_epochs=3, per_device_train_batch_size=16,
+                                          report_to=[], save_strategy="no", use_cpu=True, disable_tqdm=True,
+                                          logging_strategy="no")
+    trainer = transformers.Trainer(model=Tiny(), args=args, train_dataset=ds)
+    attach_to_trainer(trainer, s)
+    trainer.train()
+    assert np.isfinite(s.scores_).all()          # the index column survived remove_unused_columns
+    assert trainer.state.global_step == s.total_steps(16)
