@@ -156,7 +156,7 @@ def bench_infobatch(data: tuple, epochs: int, seeds: list[int]) -> str:
         net, st = train(x, y, epochs, seed, lambda e, s=seed: perm(n, s, e), total_steps=steps_of([n] * epochs))
         add("full", evaluate(net, xt, yt)[0], 0.0, st["wall"])
         full_wall = st["wall"]
-        for budget in (0.67,):
+        for budget in (0.67, 0.6):
             s = InfoBatchSampler(n, epochs, prune_ratio=0.5, budget=budget, seed=seed)
             net, st = train(x, y, epochs, seed, lambda e, s=s: (s.set_epoch(e), s.epoch_indices())[1],
                             total_steps=s.total_steps(BS), on_step=lambda e, i, loss, z, s=s: s.update(i, loss),
