@@ -51,7 +51,7 @@ def test_infobatch_prunes_only_below_mean_and_rescales_exactly(losses, ratio, se
     w = s.weights(np.arange(n))
     if (w[low] > 0).any():
         assert np.isclose(w[low].sum(), low.sum())
-    assert s.saved_fraction() <= ratio + 1e-12
+    assert round(s.saved_fraction() * n) == round(ratio * low.sum())   # exactly round(r * well-learned)
 
 
 @given(sizes=st.lists(st.integers(1, 60), min_size=1, max_size=6), alpha=st.floats(0, 2),
