@@ -9,7 +9,6 @@ from typing import Any
 import click
 import numpy as np
 
-from datadiet._core._errors import DataError
 from datadiet.cli._common import common_options, engine_from, engine_options, user_errors
 from datadiet.io import atomic_path, check_output_path, open_source
 
@@ -50,9 +49,7 @@ def embed(input: str, text_col: str, model: str, batch_size: int, output: Path |
     engine = engine_from(kw)
 
     if output is not None:
-        check_output_path(output, overwrite)
-        if output.suffix != ".npy":
-            raise DataError(f"output {output} must end in .npy")
+        check_output_path(output, overwrite, suffixes=(".npy",))
     source = open_source(input)
     t0 = time.perf_counter()
     if engine == "local":
