@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -87,7 +88,9 @@ def _inside(args: argparse.Namespace) -> None:
             times[step][name] = best
             print(f"{step} {name}: {best:.2f} s", file=sys.stderr, flush=True)
     ray.shutdown()
-    print(json.dumps({"rows": n, "mb": sum(f.stat().st_size for f in (base / "pool").iterdir()) / 1e6,
+    mb = sum(f.stat().st_size for f in (base / "pool").iterdir()) / 1e6
+    shutil.rmtree(base, ignore_errors=True)
+    print(json.dumps({"rows": n, "mb": mb,
                       "times": times}))
 
 
