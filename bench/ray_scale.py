@@ -15,7 +15,7 @@ MinHash signatures (``minhash_on_engine``, 128 permutations) and embedding
 Each figure is the best of ``REPEATS`` runs. Ray runs only inside a loopback-only network
 namespace: the benchmark re-executes itself under ``unshare --net`` (needs root).
 
-Usage: ``python -m bench ray_scale [--copies 12] [--shards 8] [--repeats 2]``
+Usage: ``python -m bench ray_scale [--copies 12] [--shards 8] [--repeats 2] [--steps dsir,minhash,embed]``
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def _inside(args: argparse.Namespace) -> None:
              _temp_dir=str(base / "ray"))
     engines = {"local": LocalEngine(), "ray 1": RayEngine(concurrency=1), "ray 2": RayEngine(concurrency=2)}
     times: dict[str, dict[str, float]] = {}
-    for step in STEPS:
+    for step in args.steps.split(","):
         times[step] = {}
         for name, eng in engines.items():
             best = float("inf")
@@ -99,6 +99,7 @@ def main(argv: list[str]) -> None:
     p.add_argument("--copies", type=int, default=12)
     p.add_argument("--shards", type=int, default=8)
     p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--steps", default=",".join(STEPS), help="comma list of: " + ", ".join(STEPS))
     args = p.parse_args(argv)
     if os.environ.get("DATADIET_NETNS") == "1":
         _inside(args)

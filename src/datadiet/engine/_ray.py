@@ -33,8 +33,22 @@ def _import_ray() -> Any:
     return ray
 
 
+def _run_files(files: pa.Table, step: Step, batch_size: int, root: str | None) -> pa.Table:
+    """Run ``step`` over whole files; each output row is tagged with its file's index."""
+    from pathlib import Path
+
+    out = []
+    for index, path in zip(files.column("index").to_pylist(), files.column("path").to_pylist(), strict=True):
+        src = Source([Path(path)], Path(root) if root else Path(path))
+        parts = [step.process_batch(b) for b in src.batches(step.columns, batch_size)]
+        if parts:
+            t = pa.concat_tables(parts)
+            out.append(t.append_column("__file", pa.array(np.full(t.num_rows, index, dtype=np.int64))))
+    return pa.concat_tables(out) if out else pa.table({"__file": pa.array([], pa.int64())})
+
+
 class _RunStep:
-    """Ray Data actor: sets the step up once, then processes whole files."""
+    """Ray Data actor for a step with state: sets it up once, then processes whole files."""
 
     def __init__(self, step: Step, batch_size: int, root: str | None) -> None:
         self.step = step
@@ -43,16 +57,12 @@ class _RunStep:
         step.setup()
 
     def __call__(self, files: pa.Table) -> pa.Table:
-        from pathlib import Path
+        return _run_files(files, self.step, self.batch_size, self.root)
 
-        out = []
-        for index, path in zip(files.column("index").to_pylist(), files.column("path").to_pylist()):
-            src = Source([Path(path)], Path(self.root) if self.root else Path(path))
-            parts = [self.step.process_batch(b) for b in src.batches(self.step.columns, self.batch_size)]
-            if parts:
-                t = pa.concat_tables(parts)
-                out.append(t.append_column("__file", pa.array(np.full(t.num_rows, index, dtype=np.int64))))
-        return pa.concat_tables(out) if out else pa.table({"__file": pa.array([], pa.int64())})
+
+def _stateless(files: pa.Table, step: Step, batch_size: int, root: str | None) -> pa.Table:
+    step.setup()
+    return _run_files(files, step, batch_size, root)
 
 
 class RayEngine:
@@ -135,9 +145,13 @@ class RayEngine:
             items = [{"index": i, "path": str(f)} for i, f in enumerate(source.files)]
             root = str(source.root) if source.root is not None and source.root.is_dir() else None
             pool = max(1, min(self.workers, len(source.files)))
-            ds = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
-                _RunStep, fn_constructor_args=(step, batch_size, root), batch_size=1, batch_format="pyarrow",
-                concurrency=pool, num_cpus=1)
+            files = ray.data.from_items(items, override_num_blocks=len(items))
+            if type(step).setup is Step.setup:  # no per-worker state: tasks, on Ray's reused worker processes
+                ds = files.map_batches(_stateless, fn_args=(step, batch_size, root), batch_size=1,
+                                       batch_format="pyarrow", concurrency=pool, num_cpus=1)
+            else:  # a model or an index: an actor pool, set up once per actor
+                ds = files.map_batches(_RunStep, fn_constructor_args=(step, batch_size, root), batch_size=1,
+                                       batch_format="pyarrow", concurrency=pool, num_cpus=1)
             tables = [ray.get(ref) for ref in ds.to_arrow_refs()]
         tables = [t for t in tables if t.num_rows]
         if not tables:
