@@ -8,7 +8,7 @@ import numpy as np
 
 from datadiet._core._errors import DataError
 from datadiet.select._base import Picked, Target, check_choice, check_number
-from datadiet.select._embed_base import EmbeddingSelector, allocate, rank_within
+from datadiet.select._embed_base import EmbeddingSelector, allocate, cluster_spread, rank_within
 from datadiet.select._scores import combine_scores
 from datadiet.signals._table import Signals
 
@@ -82,8 +82,7 @@ class DiversifySelector(EmbeddingSelector):
             imp = imp - imp.min() + 1e-6
             key = -score
         else:
-            imp = np.bincount(res.labels, weights=res.distances, minlength=k) / np.maximum(sizes, 1)
-            imp = imp / max(float(imp[sizes > 0].mean()), 1e-12) + 1e-6
+            imp = cluster_spread(res)
             key = self._keys(sig, seed)
         base = np.power(sizes.astype(float), self.size_power) * imp * (sizes > 0)
         taken = np.zeros(k, dtype=np.int64)

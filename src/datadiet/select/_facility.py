@@ -53,8 +53,9 @@ def lazy_greedy_facility(graph: Any, k: int, tiebreak: np.ndarray | None = None)
     n = csc.shape[1]
     tb = np.arange(n, dtype=np.float64) if tiebreak is None else np.asarray(tiebreak, dtype=np.float64)
     cur = np.zeros(csc.shape[0], dtype=np.float64)
-    gains0 = np.add.reduceat(vals, indptr[:-1]) if len(vals) else np.zeros(n)
-    gains0 = np.where(np.diff(indptr) > 0, gains0, 0.0)
+    # column sums; bincount, not add.reduceat, which fails when trailing columns are empty (a row
+    # that is no one's neighbour, common when many vectors are identical)
+    gains0 = np.bincount(np.repeat(np.arange(n), np.diff(indptr)), weights=vals, minlength=n)
     heap = list(zip((-gains0).tolist(), tb.tolist(), range(n), strict=True))
     heapq.heapify(heap)
     chosen: list[int] = []
