@@ -12,8 +12,14 @@ import numpy as np
 import pyarrow as pa
 
 from datadiet._core._errors import DataError
-from datadiet.cli._common import columns_from, common_options, role_options, user_errors
-from datadiet.io import atomic_path, check_output_path, open_source
+from datadiet.cli._common import (
+    columns_from,
+    common_options,
+    role_options,
+    source_from,
+    user_errors,
+)
+from datadiet.io import atomic_path, check_output_path
 
 EPILOG = """
 \b
@@ -52,7 +58,7 @@ def cluster(input: str, k: int, model: str | None, metric: str, seed: int, niter
 
     if output is not None:
         check_output_path(output, overwrite)
-    source = open_source(input)
+    source = source_from(input, kw)
     columns = columns_from(kw)
     vec, how = vectors_for(source, columns, model)
     ids = load_signals(source, replace(columns, vectors=None, text=None, label=None, group=None,

@@ -13,7 +13,8 @@ import click
 from datadiet.engine import set_progress
 from datadiet.signals import Columns
 
-__all__ = ["role_params", "role_options", "columns_from", "common_options", "user_errors", "print_summary", "USER_ERRORS"]
+__all__ = ["role_params", "read_params", "role_options", "columns_from", "read_options", "source_from",
+           "common_options", "user_errors", "print_summary", "USER_ERRORS"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -22,8 +23,34 @@ USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, Permis
                IsADirectoryError, NotADirectoryError, ImportError, KeyError)
 
 
+def read_params() -> list[click.Option]:
+    """``--encoding --on-bad-encoding --on-null``: how to read text, the same in every command."""
+    return [
+        click.Option(["--encoding"], metavar="CODEC",
+                     help="Encoding of JSONL/CSV input (default utf-8), e.g. latin-1 or cp1252."),
+        click.Option(["--on-bad-encoding"], type=click.Choice(["error", "replace", "skip"]),
+                     help="Bytes invalid in the encoding: error naming file and line (default), "
+                          "replace them with U+FFFD, or skip their line."),
+        click.Option(["--on-null"], type=click.Choice(["error", "skip", "empty"]),
+                     help="Rows whose text is null: skip them (default; reason 'null_text' in the selection), "
+                          "treat the text as empty, or stop with an error."),
+    ]
+
+
+def read_options(kw: dict[str, Any]) -> dict[str, Any]:
+    """``open_source`` keyword arguments from :func:`read_params` values (unset ones omitted)."""
+    return {k: kw[k] for k in ("encoding", "on_bad_encoding") if kw.get(k) is not None}
+
+
+def source_from(input: Any, kw: dict[str, Any]) -> Any:
+    """``open_source(input)`` with the ``--encoding`` / ``--on-bad-encoding`` options of ``kw``."""
+    from datadiet.io import open_source
+
+    return open_source(input, **read_options(kw))
+
+
 def role_params() -> list[click.Option]:
-    """``--id --text --label --group --score --vectors --tokens`` as click options."""
+    """``--id --text --label --group --score --vectors --tokens`` (+ :func:`read_params`) as click options."""
     return [
         click.Option(["--id", "id_col"], metavar="COL", help="Column of unique ids (default: assign '<file>:<row>')."),
         click.Option(["--text", "text_col"], metavar="COL", help="Text column."),
@@ -33,6 +60,7 @@ def role_params() -> list[click.Option]:
         click.Option(["--vectors", "vectors_col"], metavar="COL", help="Column of float lists (embeddings)."),
         click.Option(["--tokens", "tokens_col"], metavar="COL",
                      help="Token-count column (default: estimate from --text)."),
+        *read_params(),
     ]
 
 

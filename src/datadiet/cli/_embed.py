@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
 
 from datadiet._core._errors import DataError
-from datadiet.cli._common import common_options, user_errors
+from datadiet.cli._common import common_options, read_options, read_params, user_errors
 from datadiet.io import atomic_path, check_output_path, open_source
 
 EPILOG = """
@@ -37,7 +38,7 @@ Then: datadiet select reviews.jsonl --text text --model minilm --method auto --b
 @common_options
 @user_errors
 def embed(input: str, text_col: str, model: str, batch_size: int, output: Path | None, overwrite: bool,
-          quiet: bool) -> None:
+          quiet: bool, **kw: Any) -> None:
     """Embed the --text column of INPUT with --model and cache it as the 'embedding' signal."""
     from datadiet.signals import SignalCache, embed_source
 
@@ -45,7 +46,7 @@ def embed(input: str, text_col: str, model: str, batch_size: int, output: Path |
         check_output_path(output, overwrite)
         if output.suffix != ".npy":
             raise DataError(f"output {output} must end in .npy")
-    source = open_source(input)
+    source = open_source(input, **read_options(kw))
     t0 = time.perf_counter()
     vec = embed_source(source, text_col, model, batch_size=batch_size)
     seconds = time.perf_counter() - t0
@@ -67,3 +68,6 @@ def embed(input: str, text_col: str, model: str, batch_size: int, output: Path |
     if output is not None:
         t.add_row("written", str(output))
     Console().print(t)
+
+
+embed.params[-1:-1] = read_params()  # --encoding, --on-bad-encoding, --on-null: as in every command

@@ -7,9 +7,14 @@ from typing import Any
 import click
 import numpy as np
 
-from datadiet.cli._common import columns_from, common_options, role_options, user_errors
+from datadiet.cli._common import (
+    columns_from,
+    common_options,
+    role_options,
+    source_from,
+    user_errors,
+)
 from datadiet.engine import load_signals
-from datadiet.io import open_source
 from datadiet.signals import SignalCache
 
 EPILOG = """
@@ -30,7 +35,7 @@ def info(input: str, quiet: bool, **kw: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    source = open_source(input)
+    source = source_from(input, kw)
     columns = columns_from(kw)
     sig = load_signals(source, columns, need_tokens=bool(columns.text or columns.tokens))
     console = Console()

@@ -162,6 +162,7 @@ class BaseDedup:
         rank = self._rank(comb, seed)
         parent, method_code, names, metrics = self._resolve(comb, rank)
         self._finish(comb, parent, method_code, names, metrics, seed)
+        self.selection_.info.update(sig.input_info())
         return self
 
     def _check_keep(self) -> None:

@@ -93,6 +93,10 @@ def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None,
                 "proportions": proportions, "smoothing": smoothing, "clip": clip, "seed": seed_},
     )
     sel.extra.update(p.extra)
+    if src.files:
+        sel.info["input"] = src.name
+    sel.info.update({"input_fingerprint": src.fingerprint(), "columns": columns.as_dict(),
+                     "read": src.read_options()})
     if tokens is not None:
         sel.metrics["tokens_kept"] = int((tokens * sel.repeats).sum())
     return sel

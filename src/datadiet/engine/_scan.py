@@ -148,4 +148,8 @@ def load_signals(data: Any, columns: Columns, *, keep_text: bool = False, need_t
         kw["text"] = table.column("text").combine_chunks()
     sig = Signals.from_arrays(ids, **kw)
     sig.extra["fingerprint"] = source.fingerprint()
+    if source.files:
+        sig.extra["input"] = source.name
+    sig.extra["columns"] = columns.as_dict()
+    sig.extra["read"] = source.read_options()
     return sig

@@ -23,12 +23,15 @@ __all__ = ["apply_selection"]
 
 def apply_selection(selection: Selection | str | os.PathLike[str], data: Any, output: str | os.PathLike[str],
                     *, id_column: str | None = None, weight_column: str = "weight", overwrite: bool = False,
-                    batch_size: int = 65536) -> dict[str, int]:
+                    batch_size: int = 65536, encoding: str | None = None,
+                    on_bad_encoding: str | None = None) -> dict[str, int]:
     """Write the rows of ``data`` that ``selection`` keeps to ``output``.
 
     Each kept row is written ``repeats`` times, in input order. When some weight
     is not 1, a ``weight_column`` is added. The id column defaults to the one
-    recorded in the selection's manifest. The output is written atomically.
+    recorded in the selection's manifest, and so do ``encoding`` and
+    ``on_bad_encoding`` (how the selection's input was decoded, so the rows line
+    up). The output is written atomically.
 
     Returns
     -------
@@ -47,7 +50,9 @@ def apply_selection(selection: Selection | str | os.PathLike[str], data: Any, ou
     sel = selection if isinstance(selection, Selection) else Selection.read(selection)
     dest = check_output_path(output, overwrite)
     id_column = id_column or sel.info.get("columns", {}).get("id")
-    source = open_source(data)
+    read = sel.info.get("read") or {}
+    source = open_source(data, encoding=encoding or read.get("encoding"),
+                         on_bad_encoding=on_bad_encoding or read.get("on_bad_encoding"))
     if id_column:
         source.check_columns([id_column])
     if weight_column in source.column_names:

@@ -143,6 +143,7 @@ class BaseSelector:
             seed=seed, metrics=picked.metrics,
         )
         sel.extra.update(picked.extra)
+        sel.info.update(sig.input_info())
         if sig.tokens is not None:
             sel.metrics.setdefault("tokens_kept", int((sig.tokens * sel.repeats).sum()))
             sel.metrics.setdefault("tokens_input", int(sig.tokens.sum()))

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from datadiet._core._errors import DataError, DataTypeError
 
-__all__ = ["Signals", "Columns"]
+__all__ = ["Signals", "Columns", "input_info"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,10 @@ class Signals:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def input_info(self) -> dict[str, Any]:
+        """What a manifest records about where these signals came from (see :func:`input_info`)."""
+        return input_info(self)
 
     def take(self, indices: Any) -> Signals:
         """The signals of the rows at ``indices`` (e.g. what a first method kept).
@@ -176,3 +180,19 @@ def _token_array(v: Any) -> np.ndarray:
     if a.dtype.kind not in "iuf" or (a < 0).any():
         raise DataError("token counts must be non-negative numbers")
     return a.astype(np.int64)
+
+
+def input_info(sig: Signals) -> dict[str, Any]:
+    """Manifest fields about the input: ``input`` (the path, when read from files), ``input_fingerprint``,
+    ``columns`` and ``read`` (encoding and null policies), as far as ``sig`` knows them.
+
+    :func:`~datadiet.load_signals` records them, so a selection made in Python from a path can be
+    applied and reported without restating its columns.
+    """
+    out: dict[str, Any] = {}
+    for key, field_name in (("input", "input"), ("fingerprint", "input_fingerprint"), ("columns", "columns"),
+                            ("read", "read")):
+        v = sig.extra.get(key)
+        if v is not None:
+            out[field_name] = v
+    return out
