@@ -40,3 +40,42 @@ def test_select_passes_encoding_options(bbc, tmp_path):
     res = run("select", p, "--id", "id", "--on-bad-encoding", "skip", "--budget", "10", "-o", tmp_path / "s.parquet")
     assert res.returncode == 0, res.stderr
     assert pq.read_table(tmp_path / "s.parquet").num_rows == 399
+
+
+# --- item 6: selections made in Python record their input ------------------------------------------------
+def test_python_selection_records_input_so_apply_and_report_need_nothing_restated(bbc_jsonl, tmp_path):
+    from datadiet.dedup import ExactDedup
+    from datadiet.engine import dsir_select
+
+    cols = Columns(id="id", text="text", group="topic")
+    sel = RandomSelector(budget=200, seed=3).fit(load_signals(bbc_jsonl, cols)).selection_
+    sel.write(tmp_path / "s.parquet")
+    m = json.loads((tmp_path / "s.manifest.json").read_text())
+    assert m["input"] == str(bbc_jsonl) and m["input_fingerprint"] == open_source(bbc_jsonl).fingerprint()
+    assert m["columns"] == {"id": "id", "text": "text", "group": "topic"}
+    res = run("apply", tmp_path / "s.parquet", bbc_jsonl, "-o", tmp_path / "kept.jsonl")  # no --id
+    assert res.returncode == 0, res.stderr
+    kept = {json.loads(x)["id"] for x in (tmp_path / "kept.jsonl").read_text().splitlines()}
+    assert kept == set(sel.ids.take(sel.indices).to_pylist())
+    res = run("report", tmp_path / "s.parquet", "-o", tmp_path / "r.html")  # input found from the manifest
+    assert res.returncode == 0, res.stderr
+    page = (tmp_path / "r.html").read_text()
+    assert "pass --input DATA" not in page and "lengths" in page
+    # the same for dedup and DSIR made in Python
+    dd = ExactDedup().fit(load_signals(bbc_jsonl, Columns(id="id", text="text"), keep_text=True)).selection_
+    ds = dsir_select(bbc_jsonl, ["the match ended in a late goal"], Columns(id="id", text="text"), budget=100,
+                     cache=False)
+    for s in (dd, ds):
+        assert s.manifest()["input"] == str(bbc_jsonl) and s.manifest()["columns"]["id"] == "id"
+
+
+def test_report_takes_id(bbc, bbc_jsonl, tmp_path):
+    from datadiet.io import Selection
+
+    # a selection built from bare ids records no columns: the report must be told which column holds them
+    Selection.from_indices(ids=bbc.column("id"), indices=list(range(0, 2225, 9)), method="manual").write(
+        tmp_path / "s.parquet")
+    assert_user_error(run("report", tmp_path / "s.parquet", "--input", bbc_jsonl, "-o", tmp_path / "r.html"),
+                      "does not match the selection")
+    res = run("report", tmp_path / "s.parquet", "--input", bbc_jsonl, "--id", "id", "-o", tmp_path / "r.html")
+    assert res.returncode == 0, res.stderr

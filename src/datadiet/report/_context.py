@@ -237,15 +237,17 @@ def _columns_from_manifest(manifest: dict[str, Any], override: Columns | None) -
 
 
 def _resolve_input(data: Any, manifest: dict[str, Any], path: Path, notes: list[str]) -> Source | None:
+    read = manifest.get("read") or {}
+    opts = {k: read[k] for k in ("encoding", "on_bad_encoding") if read.get(k)}  # decode as the selection did
     if data is not None:
-        return open_source(data)
+        return open_source(data, **opts)
     name = manifest.get("input")
     if not isinstance(name, str) or not name:
         return None
     for cand in (Path(name), path.parent / name):
         if cand.exists():
             try:
-                src = open_source(cand)
+                src = open_source(cand, **opts)
             except (ValueError, OSError):
                 continue
             if manifest.get("input_fingerprint") in (None, src.fingerprint()):
