@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -79,3 +80,94 @@ def test_report_takes_id(bbc, bbc_jsonl, tmp_path):
                       "does not match the selection")
     res = run("report", tmp_path / "s.parquet", "--input", bbc_jsonl, "--id", "id", "-o", tmp_path / "r.html")
     assert res.returncode == 0, res.stderr
+
+
+# --- item 7: columns named 'id' and 'text' are used when not named otherwise -------------------------------
+def test_id_and_text_columns_by_default(bbc, bbc_jsonl, tmp_path):
+    sig = load_signals(bbc_jsonl, Columns(group="topic"), need_tokens=True)
+    assert sig.ids.to_pylist() == bbc.column("id").to_pylist() and sig.tokens.sum() > 0
+    assert sig.extra["columns_defaulted"] == ["id", "text"]
+    # a token budget needs text: found without --text
+    res = run("select", bbc_jsonl, "--budget", "100k-tokens", "-o", tmp_path / "s.parquet")
+    assert res.returncode == 0, res.stderr
+    assert "columns by default" in res.stdout and "id = column 'id'" in res.stdout
+    m = json.loads((tmp_path / "s.manifest.json").read_text())
+    assert m["columns_defaulted"] == ["id", "text"]
+    ids = pq.read_table(tmp_path / "s.parquet").column("id").to_pylist()
+    assert ids == bbc.column("id").to_pylist()
+    res = run("apply", tmp_path / "s.parquet", bbc_jsonl, "-o", tmp_path / "kept.parquet")
+    assert res.returncode == 0, res.stderr
+    res = run("embed", bbc_jsonl, "--model", "hashed:16")
+    assert res.returncode == 0 and "(by default)" in res.stdout, res.stderr
+    res = run("info", bbc_jsonl)
+    assert "column 'id' (by default)" in res.stdout and "tokens" in res.stdout
+    # a named text column wins; a non-unique 'id' column says it was taken by default
+    t = bbc.slice(0, 50).drop_columns(["id"]).append_column("id", __import__("pyarrow").array([1] * 50))
+    with pytest.raises(ValueError, match="used as the id column by default"):
+        load_signals(t, Columns())
+
+
+@pytest.mark.xfail(strict=True, reason="cli/_dedup.py must build its columns with columns_from(kw, source) "
+                                       "(lead's generated CLI); remove this mark when it does")
+def test_dedup_finds_text_by_default(bbc_jsonl, tmp_path):
+    res = run("dedup", bbc_jsonl, "-o", tmp_path / "d.parquet")
+    assert res.returncode == 0, res.stderr
+
+
+# --- item 4: one null-text policy in every command -----------------------------------------------------------
+@pytest.fixture
+def rt_jsonl(rt_nulls, tmp_path):
+    from datadiet._testing import write_jsonl
+
+    return write_jsonl(rt_nulls, tmp_path / "rt.jsonl")
+
+
+def test_null_texts_skipped_with_reason_in_every_command(rt_nulls, rt_jsonl, tmp_path):
+    null_ids = set(rt_nulls.filter(rt_nulls.column("text").is_null()).column("id").to_pylist())
+    assert len(null_ids) == 14
+
+    def reasons(path):
+        t = pq.read_table(path)
+        m = json.loads(path.with_name(path.stem + ".manifest.json").read_text())
+        got = {i for i, r in zip(t.column("id").to_pylist(), t.column("reason").to_pylist(), strict=True)
+               if r == "null_text"}
+        return got, m
+
+    # select (random: the text is only checked for nulls), dedup, DSIR: left out as null_text, counted
+    for args in (["select", rt_jsonl, "--budget", "1000"],
+                 ["select", rt_jsonl, "--method", "dsir", "--text", "text", "--target", rt_jsonl, "--budget", "1000"],
+                 ["dedup", rt_jsonl, "--text", "text"]):
+        out = tmp_path / f"{args[0]}{len(args)}.parquet"
+        res = run(*args, "-o", out)
+        assert res.returncode == 0, (args, res.stderr)
+        got, m = reasons(out)
+        assert got == null_ids, args
+        assert m["counts"]["null_text"] == 14 and m["read"]["null_text_rows"] == 14, args
+        assert "null_text" in res.stdout
+    res = run("embed", rt_jsonl, "--model", "hashed:16")  # refused null text before
+    assert res.returncode == 0 and "null texts" in res.stdout, res.stderr
+    # the selection applies: null rows are not written
+    res = run("apply", tmp_path / "select4.parquet", rt_jsonl, "-o", tmp_path / "kept.jsonl")
+    assert res.returncode == 0, res.stderr
+
+
+def test_null_text_policies_in_python(rt_nulls):
+    from datadiet.dedup import ExactDedup
+
+    sig = load_signals(rt_nulls, Columns(id="id", text="text"), keep_text=True)
+    sel = ExactDedup().fit(sig).selection_
+    assert sel.counts()["null_text"] == 14
+    # the null rows are never anyone's duplicate: '' is not compared with the empty strings
+    dup_of = sel.extra["duplicate_of"].to_pylist()
+    null_pos = set(np.flatnonzero(rt_nulls.column("text").is_null().to_numpy(zero_copy_only=False)).tolist())
+    assert not {d for d in dup_of if d is not None} & null_pos
+    empty = load_signals(rt_nulls, Columns(id="id", text="text", on_null="empty"), keep_text=True)
+    assert "null_text" not in empty.extra and "null_text" not in ExactDedup().fit(empty).selection_.counts()
+    with pytest.raises(ValueError, match=r"row 221: the text column 'text' is null .*--on-null"):
+        load_signals(rt_nulls, Columns(id="id", text="text", on_null="error"))
+    assert RandomSelector(budget=100).fit(sig).selection_.counts()["null_text"] == 14
+
+
+def test_on_null_error_through_the_cli(rt_jsonl):
+    assert_user_error(run("select", rt_jsonl, "--on-null", "error", "--budget", "10", "-o", "x.parquet"),
+                      "rt.jsonl, row 221", "--on-null")

@@ -59,7 +59,7 @@ def cluster(input: str, k: int, model: str | None, metric: str, seed: int, niter
     if output is not None:
         check_output_path(output, overwrite)
     source = source_from(input, kw)
-    columns = columns_from(kw)
+    columns = columns_from(kw, source)
     vec, how = vectors_for(source, columns, model)
     ids = load_signals(source, replace(columns, vectors=None, text=None, label=None, group=None,
                                        scores=(), tokens=None)).ids

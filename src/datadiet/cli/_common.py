@@ -70,10 +70,16 @@ def role_options(f: F) -> F:
     return f
 
 
-def columns_from(kw: dict[str, Any]) -> Columns:
-    return Columns(id=kw.get("id_col"), text=kw.get("text_col"), label=kw.get("label_col"),
+def columns_from(kw: dict[str, Any], source: Any = None) -> Columns:
+    """The role options as :class:`Columns`; given the opened ``source``, ``id`` / ``text`` default to
+    columns so named (as ``load_signals`` does; pass it whenever the command uses ``columns.text`` itself)."""
+    cols = Columns(id=kw.get("id_col"), text=kw.get("text_col"), label=kw.get("label_col"),
                    group=kw.get("group_col"), scores=tuple(kw.get("score_cols") or ()),
-                   vectors=kw.get("vectors_col"), tokens=kw.get("tokens_col"))
+                   vectors=kw.get("vectors_col"), tokens=kw.get("tokens_col"),
+                   on_null=kw.get("on_null") or "skip")
+    if source is not None:
+        cols, _ = cols.with_defaults(source.column_names)
+    return cols
 
 
 def quiet_param() -> click.Option:

@@ -15,9 +15,28 @@ from datadiet.io._read import open_source
 from datadiet.io._selection import Selection
 from datadiet.select._dsir import _describe_target, _picked, check_dsir_params, run_dsir
 from datadiet.signals._ngrams import DEFAULT_BUCKETS, NgramBatch, iter_ngrams
-from datadiet.signals._table import Columns
+from datadiet.signals._table import Columns, check_on_null
 
 __all__ = ["dsir_select"]
+
+
+def _null_rows(src: Any, columns: Columns) -> np.ndarray | None:
+    """Rows whose text is null (``None`` when there are none or ``on_null="empty"``); raises for ``"error"``."""
+    check_on_null(columns.on_null)
+    if columns.on_null == "empty":
+        return None
+    assert columns.text is not None
+    parts = []
+    for b in src.batches([columns.text]):
+        col = b.table.column(columns.text)
+        if col.null_count and columns.on_null == "error":
+            first = b.row_start + int(np.flatnonzero(col.is_null().to_numpy())[0])
+            where = f"{b.file}, row {first}" if b.file else f"row {first}"
+            raise DataError(f"{where}: the text column {columns.text!r} is null; pass on_null='skip' to leave "
+                            "such rows out or 'empty' to read them as '' (--on-null)")
+        parts.append(col.is_null().to_numpy())
+    null = np.concatenate(parts) if parts else np.zeros(0, bool)
+    return null if null.any() else None
 
 
 def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None, mode: str = "resample",
@@ -63,11 +82,13 @@ def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None,
     [0]
     """
     check_dsir_params(mode=mode, sampling=sampling, buckets=buckets, smoothing=smoothing, clip=clip, n_jobs=n_jobs)
+    src = open_source(pool)
+    columns, defaulted = columns.with_defaults(src.column_names)
     if not columns.text:
         raise DataError("DSIR needs the pool's text: name the column with --text")
     seed_ = resolve_seed(seed)
-    src = open_source(pool)
     src.check_columns([columns.text, columns.id, columns.tokens])
+    null = _null_rows(src, columns)  # before the expensive passes, so on_null="error" fails fast
 
     def stream() -> Iterator[tuple[pa.Array, NgramBatch]]:
         assert columns.text is not None
@@ -93,10 +114,17 @@ def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None,
                 "proportions": proportions, "smoothing": smoothing, "clip": clip, "seed": seed_},
     )
     sel.extra.update(p.extra)
+    if null is not None:  # null texts were read as "": tell them apart from really empty ones
+        sel.reason_names = [*sel.reason_names, "null_text"]
+        sel.reason[null & ~sel.kept] = len(sel.reason_names) - 1
     if src.files:
         sel.info["input"] = src.name
     sel.info.update({"input_fingerprint": src.fingerprint(), "columns": columns.as_dict(),
-                     "read": src.read_options()})
+                     "read": {**src.read_options(), "on_null": columns.on_null}})
+    if null is not None:
+        sel.info["read"]["null_text_rows"] = int(null.sum())
+    if defaulted:
+        sel.info["columns_defaulted"] = defaulted
     if tokens is not None:
         sel.metrics["tokens_kept"] = int((tokens * sel.repeats).sum())
     return sel

@@ -49,7 +49,8 @@ def apply_selection(selection: Selection | str | os.PathLike[str], data: Any, ou
     """
     sel = selection if isinstance(selection, Selection) else Selection.read(selection)
     dest = check_output_path(output, overwrite)
-    id_column = id_column or sel.info.get("columns", {}).get("id")
+    id_column = id_column or (sel.info.get("columns") or {}).get("id") or (
+        "id" if "id" in (sel.info.get("columns_defaulted") or ()) else None)
     read = sel.info.get("read") or {}
     source = open_source(data, encoding=encoding or read.get("encoding"),
                          on_bad_encoding=on_bad_encoding or read.get("on_bad_encoding"))

@@ -228,6 +228,8 @@ def _selection_signals(ctx: ReportContext) -> None:
 def _columns_from_manifest(manifest: dict[str, Any], override: Columns | None) -> Columns:
     raw = manifest.get("columns") or {}
     base = {k: raw.get(k) for k in ("id", "text", "label", "group", "vectors", "tokens")}
+    for role in manifest.get("columns_defaulted") or ():  # filled by default from a column of that name
+        base[role] = base.get(role) or role
     base["scores"] = tuple(raw.get("scores") or ())
     if override is not None:
         for k, v in override.__dict__.items():

@@ -55,6 +55,9 @@ def summary_renderables(title: str, manifest: dict[str, Any], paths: dict[str, P
             for k2, v2 in list(v.items())[:12]:
                 if isinstance(v2, (int, float)) and not isinstance(v2, bool):
                     scalars[f"{k}.{k2}"] = v2
+    defaulted = manifest.get("columns_defaulted")
+    if defaulted:
+        scalars["columns by default"] = ", ".join(f"{r} = column {r!r}" for r in defaulted)
     if scalars or paths:
         m = Table(show_header=False, box=None)
         for k, v in scalars.items():

@@ -121,6 +121,10 @@ class BaseSelector:
         sig = signals if signals is not None else Signals.from_arrays(**arrays)
         if not isinstance(sig, Signals):
             raise DataTypeError(f"fit takes a Signals object or keyword arrays, got {type(sig).__name__}")
+        full, null_rows = sig, sig.null_text_rows()
+        if null_rows is not None:  # rows with null text take no part (on_null="skip"); recorded as null_text
+            rows = np.setdiff1d(np.arange(len(sig)), null_rows)
+            sig = sig.take(rows)
         self._check_params()
         for need in self.requires:
             have = {"groups": sig.groups, "vectors": sig.vectors, "text": sig.text,
@@ -143,7 +147,9 @@ class BaseSelector:
             seed=seed, metrics=picked.metrics,
         )
         sel.extra.update(picked.extra)
-        sel.info.update(sig.input_info())
+        sel.info.update(full.input_info())
+        if null_rows is not None:
+            sel = sel.expand(full.ids, rows, "null_text")
         if sig.tokens is not None:
             sel.metrics.setdefault("tokens_kept", int((sig.tokens * sel.repeats).sum()))
             sel.metrics.setdefault("tokens_input", int(sig.tokens.sum()))

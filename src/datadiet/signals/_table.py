@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -12,7 +12,22 @@ import pyarrow.compute as pc
 
 from datadiet._core._errors import DataError, DataTypeError
 
-__all__ = ["Signals", "Columns", "input_info"]
+__all__ = ["Signals", "Columns", "input_info", "DEFAULT_COLUMNS", "NULL_POLICIES", "check_on_null"]
+
+#: What to do with rows whose text is null: leave them out of the selection with reason
+#: ``null_text`` (``skip``), read them as ``""`` (``empty``), or stop (``error``).
+NULL_POLICIES = ("skip", "empty", "error")
+
+
+def check_on_null(value: Any) -> str:
+    """``value`` if it is a null-text policy, else a one-line error."""
+    if value not in NULL_POLICIES:
+        raise DataError(f"on_null must be one of {', '.join(map(repr, NULL_POLICIES))}; got {value!r}")
+    return str(value)
+
+#: Roles filled from a column of this name when the input has one and the role was not named
+#: (as datatrove and Hugging Face ``datasets`` users expect).
+DEFAULT_COLUMNS = {"id": "id", "text": "text"}
 
 
 @dataclass(frozen=True)
@@ -26,13 +41,35 @@ class Columns:
     scores: tuple[str, ...] = ()
     vectors: str | None = None
     tokens: str | None = None
+    #: rows whose text is null: ``skip`` (reason ``null_text``), ``empty`` or ``error`` (see NULL_POLICIES)
+    on_null: str = "skip"
 
     def needed(self) -> list[str]:
         cols = [self.id, self.text, self.label, self.group, *self.scores, self.vectors, self.tokens]
         return list(dict.fromkeys(c for c in cols if c))
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items() if v}
+        """The named roles (the null policy is recorded under the manifest's ``read``)."""
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()
+                if v and k != "on_null"}
+
+    def with_defaults(self, names: Any) -> tuple[Columns, list[str]]:
+        """These columns with ``id`` / ``text`` filled from columns so named, when present and not named.
+
+        ``names`` are the input's column names. Returns the columns and the roles filled.
+
+        Examples
+        --------
+        >>> Columns(group="topic").with_defaults(["id", "text", "topic"])
+        (Columns(id='id', text='text', label=None, group='topic', scores=(), vectors=None, tokens=None), ['id', 'text'])
+        >>> Columns(text="body").with_defaults(["id", "text", "body"])[1]
+        ['id']
+        """
+        have = set(names)
+        used = set(self.needed())
+        fill: dict[str, Any] = {role: col for role, col in DEFAULT_COLUMNS.items()
+                if getattr(self, role) is None and col in have and col not in used}
+        return (replace(self, **fill) if fill else self), list(fill)
 
 
 @dataclass
@@ -71,6 +108,13 @@ class Signals:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def null_text_rows(self) -> np.ndarray | None:
+        """Positions of the rows left out for null text (``on_null="skip"``), or ``None``."""
+        mask = self.extra.get("null_text")
+        if mask is None or not np.any(mask):
+            return None
+        return np.flatnonzero(mask)
+
     def input_info(self) -> dict[str, Any]:
         """What a manifest records about where these signals came from (see :func:`input_info`)."""
         return input_info(self)
@@ -95,7 +139,7 @@ class Signals:
             scores={k: v[idx] for k, v in self.scores.items()},
             vectors=None if self.vectors is None else self.vectors[idx],
             text=None if self.text is None else self.text.take(pick),
-            extra=dict(self.extra),
+            extra={k: _take_extra(v, idx, len(self)) for k, v in self.extra.items() if k != "null_text"},
         )
 
     @classmethod
@@ -145,6 +189,15 @@ class Signals:
         return cls(id_arr, tok, group_codes, names, score_arrays, vec, txt, dict(extra))
 
 
+def _take_extra(v: Any, idx: np.ndarray, n: int) -> Any:
+    """Row-aligned extras (arrays of length n, MinHash signatures) follow the rows taken."""
+    if isinstance(v, np.ndarray) and v.ndim >= 1 and len(v) == n:
+        return v[idx]
+    if isinstance(v, dict) and isinstance(v.get("signatures"), np.ndarray) and len(v["signatures"]) == n:
+        return {**v, "signatures": v["signatures"][idx], "counts": np.asarray(v["counts"])[idx]}
+    return v
+
+
 def encode_groups(groups: Any) -> tuple[np.ndarray, list[str]]:
     """Integer codes and names (sorted) for a group column."""
     if isinstance(groups, (pa.Array, pa.ChunkedArray)):
@@ -191,7 +244,7 @@ def input_info(sig: Signals) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     for key, field_name in (("input", "input"), ("fingerprint", "input_fingerprint"), ("columns", "columns"),
-                            ("read", "read")):
+                            ("columns_defaulted", "columns_defaulted"), ("read", "read")):
         v = sig.extra.get(key)
         if v is not None:
             out[field_name] = v
