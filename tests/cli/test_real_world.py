@@ -171,3 +171,28 @@ def test_null_text_policies_in_python(rt_nulls):
 def test_on_null_error_through_the_cli(rt_jsonl):
     assert_user_error(run("select", rt_jsonl, "--on-null", "error", "--budget", "10", "-o", "x.parquet"),
                       "rt.jsonl, row 221", "--on-null")
+
+
+# --- small ones ------------------------------------------------------------------------------------------------
+def test_small_messages(bbc_jsonl, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine"}\n{"text": "unterminated}\n')
+    res = run("info", bad)
+    assert_user_error(res, "bad.jsonl, line 2: malformed JSON", "column")
+    assert "at at" not in res.stderr
+    sig = load_signals(bbc_jsonl, Columns(id="id"))
+    RandomSelector(budget=10).fit(sig).selection_.write(tmp_path / "s.parquet")
+    # an output type apply cannot write is named as an output, not "cannot read"
+    res = run("apply", tmp_path / "s.parquet", bbc_jsonl, "-o", tmp_path / "out.txt")
+    assert_user_error(res, "cannot write", "out.txt")
+    # a missing input is reported as missing even when the output already exists
+    (tmp_path / "kept.jsonl").write_text("")
+    assert_user_error(run("apply", tmp_path / "s.parquet", tmp_path / "gone.jsonl", "-o", tmp_path / "kept.jsonl"),
+                      "gone.jsonl does not exist")
+    (tmp_path / "r.html").write_text("")
+    assert_user_error(run("report", tmp_path / "gone.parquet", "-o", tmp_path / "r.html"), "gone.parquet does not exist")
+    # a missing --target is called the target
+    res = run("select", bbc_jsonl, "--method", "dsir", "--text", "text", "--target", tmp_path / "nope.jsonl",
+              "--budget", "10", "-o", tmp_path / "d.parquet")
+    assert_user_error(res, "target", "nope.jsonl does not exist")
+    assert "input " not in res.stderr

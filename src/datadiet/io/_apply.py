@@ -14,7 +14,7 @@ from datadiet._core._hashing import hash_ids
 from datadiet._core._progress import progress
 from datadiet.io._atomic import atomic_path, check_output_path
 from datadiet.io._ids import batch_ids
-from datadiet.io._read import open_source
+from datadiet.io._read import _format_of, open_source
 from datadiet.io._selection import Selection
 from datadiet.io._write import TableWriter
 
@@ -48,12 +48,13 @@ def apply_selection(selection: Selection | str | os.PathLike[str], data: Any, ou
     2
     """
     sel = selection if isinstance(selection, Selection) else Selection.read(selection)
-    dest = check_output_path(output, overwrite)
-    id_column = id_column or (sel.info.get("columns") or {}).get("id") or (
-        "id" if "id" in (sel.info.get("columns_defaulted") or ()) else None)
     read = sel.info.get("read") or {}
     source = open_source(data, encoding=encoding or read.get("encoding"),
-                         on_bad_encoding=on_bad_encoding or read.get("on_bad_encoding"))
+                         on_bad_encoding=on_bad_encoding or read.get("on_bad_encoding"))  # a missing input first
+    dest = check_output_path(output, overwrite)
+    _format_of(Path(dest), "write")  # an output type we cannot write: say so before reading anything
+    id_column = id_column or (sel.info.get("columns") or {}).get("id") or (
+        "id" if "id" in (sel.info.get("columns_defaulted") or ()) else None)
     if id_column:
         source.check_columns([id_column])
     if weight_column in source.column_names:
@@ -65,7 +66,7 @@ def apply_selection(selection: Selection | str | os.PathLike[str], data: Any, ou
     weights = sel.weight[order]
     with_weights = bool(np.any(sel.weight[sel.kept] != 1.0))
     rows_in = rows_out = 0
-    with atomic_path(dest) as tmp, TableWriter(tmp, Path(dest)) as writer, progress("writing") as bar:
+    with atomic_path(dest) as tmp, TableWriter(tmp, Path(dest)) as writer, progress("writing", len(sel)) as bar:
         for batch in source.batches(None, batch_size):
             t = batch.table
             h = hash_ids(batch_ids(t, id_column, batch.file, batch.row_start), 0)

@@ -40,7 +40,7 @@ _CHUNK = 16 << 20  # bytes of text per JSON/CSV block
 _PIECE = 1 << 16  # bytes per read of a (decompressed) stream
 
 
-def _format_of(path: Path) -> tuple[str, str | None]:
+def _format_of(path: Path, action: str = "read") -> tuple[str, str | None]:
     suffixes = [s.lower() for s in path.suffixes]
     comp = None
     if suffixes and suffixes[-1] in _COMPRESSION:
@@ -54,7 +54,7 @@ def _format_of(path: Path) -> tuple[str, str | None]:
     if ext in _PARQUET and comp is None:
         return "parquet", None
     raise DataError(
-        f"cannot read {path}: unknown file type {''.join(path.suffixes) or '(none)'}; "
+        f"cannot {action} {path}: unknown file type {''.join(path.suffixes) or '(none)'}; "
         f"use one of {', '.join(SUFFIXES)} (JSONL and CSV may end in .gz or .zst)"
     )
 
@@ -257,7 +257,7 @@ def _json_error(path: Path, block: bytes, first_line: int, schema: pa.Schema | N
         try:
             obj = json.loads(raw)
         except json.JSONDecodeError as e:
-            return f"{path}, line {first_line + i}: malformed JSON ({e.msg} at column {e.colno})"
+            return f"{path}, line {first_line + i}: malformed JSON ({e.msg}, column {e.colno})"
         if not isinstance(obj, dict):
             return f"{path}, line {first_line + i}: expected a JSON object, got {type(obj).__name__}"
         if schema is None:
@@ -434,7 +434,7 @@ class _ChunkFile(io.RawIOBase):
         return n
 
 
-def _expand(path: str | os.PathLike[str]) -> tuple[list[Path], Path | None]:
+def _expand(path: str | os.PathLike[str], role: str = "input") -> tuple[list[Path], Path | None]:
     s = str(path)
     if any(ch in s for ch in "*?["):
         files = sorted(Path(p) for p in globlib.glob(s, recursive=True) if Path(p).is_file())
@@ -447,7 +447,7 @@ def _expand(path: str | os.PathLike[str]) -> tuple[list[Path], Path | None]:
     if p.is_file():
         _format_of(p)
         return [p], p
-    raise FileNotFoundError(f"input {p} does not exist")
+    raise FileNotFoundError(f"{role} {p} does not exist")
 
 
 def _hidden(f: Path, root: Path) -> bool:
@@ -463,7 +463,7 @@ def _is_data(f: Path) -> bool:
 
 
 def open_source(data: Any, *, name: str | None = None, encoding: str | None = None,
-                on_bad_encoding: str | None = None) -> Source:
+                on_bad_encoding: str | None = None, role: str = "input") -> Source:
     """Open a path, folder, glob, pyarrow Table, pandas DataFrame or HF ``datasets.Dataset``.
 
     Text files (JSONL, CSV) are decoded with ``encoding`` (default ``utf-8``; a
@@ -471,7 +471,7 @@ def open_source(data: Any, *, name: str | None = None, encoding: str | None = No
     the file, line and byte offset (``on_bad_encoding="error"``, the default),
     become U+FFFD (``"replace"``) or drop their line (``"skip"``; counted in
     :meth:`Source.read_options`). Given a :class:`Source`, returns it, or a copy
-    with the options given.
+    with the options given. ``role`` names the data in errors (``input``, ``target``).
 
     Examples
     --------
@@ -516,7 +516,7 @@ def open_source(data: Any, *, name: str | None = None, encoding: str | None = No
             f"cannot read {type(data).__name__}: pass a path, folder, glob, pyarrow Table, "
             "pandas DataFrame or datasets.Dataset"
         )
-    files, root = _expand(data)
+    files, root = _expand(data, role)
     if not files:
         raise DataError(f"no data files ({', '.join(SUFFIXES)}) found under {data}")
     for f in files:

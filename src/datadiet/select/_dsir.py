@@ -93,7 +93,7 @@ def target_counts(target: Any, text: str = "text", *, buckets: int = DEFAULT_BUC
             raise DataTypeError(f"{what} looks like a text, not a dataset path; pass a list of texts")
         else:
             col = text
-            src = open_source(t, name=what)
+            src = open_source(t, name=what, role="target")
             src.check_columns([text])
         counts = np.zeros(buckets, np.int64)
         n_rows = n_text = 0
