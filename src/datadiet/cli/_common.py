@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -92,6 +93,14 @@ def common_options(f: F) -> F:
     return f
 
 
+def _one_line_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None,
+                      line: Any = None) -> None:
+    if getattr(category, "__module__", "").startswith("datadiet"):
+        click.echo(f"warning: {str(message).splitlines()[0]}", err=True)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def user_errors(f: F) -> F:
     """Turn user errors into one line on stderr and exit code 2 (no traceback)."""
 
@@ -99,7 +108,9 @@ def user_errors(f: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         set_progress(not kwargs.get("quiet", False))
         try:
-            return f(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.showwarning = _one_line_warning  # datadiet's warnings: one line, no source
+                return f(*args, **kwargs)
         except USER_ERRORS as e:
             msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
             if isinstance(e, FileNotFoundError) and e.filename and not msg.startswith(str(e.filename)):
