@@ -34,10 +34,10 @@ def test_summary_shows_counts_weights_and_nested_metrics(bbc_selection):
 
 def test_summary_names_auto_choice_and_chained_group_input(bbc):
     """Issue 10: the auto summary says which method it chose; after dedup the groups' input is labelled so."""
+    from datadiet.balance import GroupBalanceSelector
     from datadiet.dedup import Dedup
     from datadiet.io import chain
     from datadiet.select import AutoSelector
-    from datadiet.balance import GroupBalanceSelector
     from datadiet.signals import Signals, get_encoder
 
     t = bbc.slice(0, 600)
