@@ -86,7 +86,7 @@ def test_report_takes_id(bbc, bbc_jsonl, tmp_path):
 def test_id_and_text_columns_by_default(bbc, bbc_jsonl, tmp_path):
     sig = load_signals(bbc_jsonl, Columns(group="topic"), need_tokens=True)
     assert sig.ids.to_pylist() == bbc.column("id").to_pylist() and sig.tokens.sum() > 0
-    assert sig.extra["columns_defaulted"] == ["id", "text"]
+    assert sig.origin["columns_defaulted"] == ["id", "text"]
     # a token budget needs text: found without --text
     res = run("select", bbc_jsonl, "--budget", "100k-tokens", "-o", tmp_path / "s.parquet")
     assert res.returncode == 0, res.stderr

@@ -223,7 +223,7 @@ def test_invalid_utf8_is_an_error_naming_file_and_line(bbc, tmp_path):
     skip_src = open_source(p, on_bad_encoding="skip")
     sk = load_signals(skip_src, Columns(id="id", text="text"), keep_text=True)
     assert len(sk) == 399 and rows[bad]["id"] not in sk.ids.to_pylist()
-    assert sk.extra["read"] == {"encoding": "utf-8", "on_bad_encoding": "skip", "bad_encoding_rows": 1,
+    assert sk.origin["read"] == {"encoding": "utf-8", "on_bad_encoding": "skip", "bad_encoding_rows": 1,
                                 "on_null": "skip"}
 
 

@@ -43,9 +43,7 @@ def embed(input: str, text_col: str | None, model: str, batch_size: int, output:
     from datadiet.signals import SignalCache, embed_source
 
     if output is not None:
-        check_output_path(output, overwrite)
-        if output.suffix != ".npy":
-            raise DataError(f"output {output} must end in .npy")
+        check_output_path(output, overwrite, suffixes=(".npy",))
     source = open_source(input, **read_options(kw))
     by_default = text_col is None
     text_col = text_col or "text"

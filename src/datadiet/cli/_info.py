@@ -48,7 +48,7 @@ def info(input: str, quiet: bool, **kw: Any) -> None:
     if sig.tokens is not None:
         how = f"column {columns.tokens!r}" if columns.tokens else "estimated, UTF-8 bytes / 4"
         t.add_row("tokens", f"{int(sig.tokens.sum()):,} ({how}); mean {sig.tokens.mean():.1f} per row")
-    n_null = (sig.extra.get("read") or {}).get("null_text_rows")
+    n_null = (sig.origin.get("read") or {}).get("null_text_rows")
     if n_null:
         how = {"skip": "left out of selections as null_text", "empty": "read as ''"}.get(columns.on_null, "")
         t.add_row("null texts", f"{n_null:,} ({how}; --on-null)")

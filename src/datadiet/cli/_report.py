@@ -41,12 +41,12 @@ exists); the embedding map needs the cached 'embedding' signal of that input.
 def report(selection: Path, data: str | None, output: Path, id_col: str | None, text_col: str | None,
            group_col: str | None, overwrite: bool, quiet: bool) -> None:
     """Write an HTML report of SELECTION: counts, metrics, groups, lengths, scores, map, examples."""
-    from datadiet.io import check_output_path
+    from datadiet.io import check_report_path
     from datadiet.report import write_report
 
     if not selection.exists():  # a missing input before "the output exists"
         raise FileNotFoundError(f"selection {selection} does not exist")
-    check_output_path(output, overwrite)
+    check_report_path(output, overwrite)
     columns: Any = Columns(id=id_col, text=text_col, group=group_col) if (id_col or text_col or group_col) else None
     path = write_report(selection, output, data=data, overwrite=overwrite, columns=columns)
     if not quiet:

@@ -12,7 +12,8 @@ import pyarrow.compute as pc
 
 from datadiet._core._errors import DataError, DataTypeError
 
-__all__ = ["Signals", "Columns", "input_info", "DEFAULT_COLUMNS", "NULL_POLICIES", "check_on_null"]
+__all__ = ["Signals", "Columns", "ClusterSignal", "MinHashSignal", "input_info", "DEFAULT_COLUMNS", "NULL_POLICIES",
+           "check_on_null"]
 
 #: What to do with rows whose text is null: leave them out of the selection with reason
 #: ``null_text`` (``skip``), read them as ``""`` (``empty``), or stop (``error``).
@@ -25,9 +26,40 @@ def check_on_null(value: Any) -> str:
         raise DataError(f"on_null must be one of {', '.join(map(repr, NULL_POLICIES))}; got {value!r}")
     return str(value)
 
+
 #: Roles filled from a column of this name when the input has one and the role was not named
 #: (as datatrove and Hugging Face ``datasets`` users expect).
 DEFAULT_COLUMNS = {"id": "id", "text": "text"}
+
+
+@dataclass(frozen=True)
+class ClusterSignal:
+    """A stored k-means clustering of the vectors (``datadiet cluster``) and the parameters that made it.
+
+    Selectors use it instead of clustering again when ``params`` (``k``,
+    ``metric``, ``seed``, ``niter``) equal what they would compute.
+    """
+
+    labels: np.ndarray
+    distances: np.ndarray
+    centroids: np.ndarray
+    params: dict[str, Any]
+
+    def take(self, idx: np.ndarray) -> ClusterSignal:
+        return ClusterSignal(self.labels[idx], self.distances[idx], self.centroids,
+                             {**self.params, "rows": "subset"})
+
+
+@dataclass(frozen=True)
+class MinHashSignal:
+    """MinHash signatures of the text (and shingle counts) with the parameters that made them."""
+
+    params: dict[str, Any]
+    signatures: np.ndarray
+    counts: np.ndarray
+
+    def take(self, idx: np.ndarray) -> MinHashSignal:
+        return MinHashSignal(self.params, self.signatures[idx], self.counts[idx])
 
 
 @dataclass(frozen=True)
@@ -88,6 +120,17 @@ class Signals:
     scores : dict of str -> ndarray of float64
     vectors : ndarray of shape (n, d), optional
     text : pyarrow.Array, optional
+    fingerprint : str, optional
+        Fingerprint of the input the signals were read from.
+    clusters : ClusterSignal, optional
+        A stored clustering of ``vectors``.
+    minhash : MinHashSignal, optional
+        Precomputed MinHash signatures of ``text``.
+    null_text : ndarray of bool, optional
+        Rows whose text was null, to leave out (``Columns.on_null="skip"``).
+    origin : dict
+        What a manifest records about the input besides its fingerprint: ``input``
+        (the path), ``columns``, ``columns_defaulted``, ``read`` (see :func:`input_info`).
 
     Examples
     --------
@@ -103,14 +146,18 @@ class Signals:
     scores: dict[str, np.ndarray] = field(default_factory=dict)
     vectors: np.ndarray | None = None
     text: pa.Array | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    fingerprint: str | None = None
+    clusters: ClusterSignal | None = None
+    minhash: MinHashSignal | None = None
+    null_text: np.ndarray | None = None
+    origin: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def null_text_rows(self) -> np.ndarray | None:
         """Positions of the rows left out for null text (``on_null="skip"``), or ``None``."""
-        mask = self.extra.get("null_text")
+        mask = self.null_text
         if mask is None or not np.any(mask):
             return None
         return np.flatnonzero(mask)
@@ -139,8 +186,11 @@ class Signals:
             scores={k: v[idx] for k, v in self.scores.items()},
             vectors=None if self.vectors is None else self.vectors[idx],
             text=None if self.text is None else self.text.take(pick),
-            extra={k: _take_extra(v, idx, len(self)) for k, v in self.extra.items() if k != "null_text"},
-        )
+            fingerprint=self.fingerprint,
+            clusters=None if self.clusters is None else self.clusters.take(idx),
+            minhash=None if self.minhash is None else self.minhash.take(idx),
+            null_text=None if self.null_text is None else self.null_text[idx],
+        )  # no origin: a subset is not the input a manifest could name
 
     @classmethod
     def from_arrays(
@@ -152,7 +202,6 @@ class Signals:
         scores: Mapping[str, Any] | Any = None,
         vectors: Any = None,
         text: Any = None,
-        **extra: Any,
     ) -> Signals:
         """Build signals from plain arrays; ids default to row numbers."""
         lengths = {
@@ -186,16 +235,7 @@ class Signals:
         if vec is not None and vec.ndim != 2:
             raise DataError(f"vectors must be a 2-D array (n, d), got shape {vec.shape}")
         txt = None if text is None else (text if isinstance(text, pa.Array) else pa.array(list(text), pa.string()))
-        return cls(id_arr, tok, group_codes, names, score_arrays, vec, txt, dict(extra))
-
-
-def _take_extra(v: Any, idx: np.ndarray, n: int) -> Any:
-    """Row-aligned extras (arrays of length n, MinHash signatures) follow the rows taken."""
-    if isinstance(v, np.ndarray) and v.ndim >= 1 and len(v) == n:
-        return v[idx]
-    if isinstance(v, dict) and isinstance(v.get("signatures"), np.ndarray) and len(v["signatures"]) == n:
-        return {**v, "signatures": v["signatures"][idx], "counts": np.asarray(v["counts"])[idx]}
-    return v
+        return cls(id_arr, tok, group_codes, names, score_arrays, vec, txt)
 
 
 def encode_groups(groups: Any) -> tuple[np.ndarray, list[str]]:
@@ -242,10 +282,7 @@ def input_info(sig: Signals) -> dict[str, Any]:
     :func:`~datadiet.load_signals` records them, so a selection made in Python from a path can be
     applied and reported without restating its columns.
     """
-    out: dict[str, Any] = {}
-    for key, field_name in (("input", "input"), ("fingerprint", "input_fingerprint"), ("columns", "columns"),
-                            ("columns_defaulted", "columns_defaulted"), ("read", "read")):
-        v = sig.extra.get(key)
-        if v is not None:
-            out[field_name] = v
+    out: dict[str, Any] = {k: v for k, v in sig.origin.items() if v is not None}
+    if sig.fingerprint is not None:
+        out["input_fingerprint"] = sig.fingerprint
     return out
