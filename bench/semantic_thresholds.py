@@ -34,10 +34,12 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--pairs", type=int, default=200_000)
     ap.add_argument("--rt-rows", type=int, default=4000, help="Rotten Tomatoes reviews embedded (first rows)")
     ap.add_argument("--models", default="hashed,static,minilm")
+    ap.add_argument("--bbc-rows", type=int, default=2225, help="BBC News articles embedded (first rows)")
+    ap.add_argument("--chars", type=int, default=2000, help="characters of each article embedded")
     a = ap.parse_args(argv)
-    bbc = bbc_news()
+    bbc = bbc_news().slice(0, a.bbc_rows)
     rt = rotten_tomatoes().slice(0, a.rt_rows)
-    corpora = {"BBC News (2,225 articles)": [t[:2000] for t in bbc.column("text").to_pylist()],
+    corpora = {f"BBC News ({bbc.num_rows:,} articles)": [t[: a.chars] for t in bbc.column("text").to_pylist()],
                f"Rotten Tomatoes ({a.rt_rows:,} reviews)": [t or "" for t in rt.column("text").to_pylist()]}
     rows = ["| encoder | corpus | p50 | p99 | p99.9 | p99.99 | random pairs >= 0.95 | measured threshold | embed s |",
             "|---|---|---|---|---|---|---|---|---|"]
@@ -54,6 +56,7 @@ def main(argv: list[str]) -> None:
             per_model[model] = max(per_model.get(model, -1.0), thr)
             rows.append(f"| {model} | {name} | {q[0]:.3f} | {q[1]:.3f} | {q[2]:.3f} | {q[3]:.3f} | "
                         f"{100 * float((cos >= 0.95).mean()):.3f}% | {thr:.2f} | {secs:.1f} |")
+            print(rows[-1], flush=True)
             if name.startswith("BBC"):
                 for t in sorted({0.95, min(per_model[model], 1.0)}):
                     import warnings
@@ -62,6 +65,7 @@ def main(argv: list[str]) -> None:
                         warnings.simplefilter("ignore")
                         d = SemanticDedup(threshold=t).fit(vectors=x)
                     dedup_rows.append(f"| {model} | {t:.2f} | {d.selection_.counts().get('duplicate', 0):,} |")
+                    print(dedup_rows[-1], flush=True)
     text = ("## Semantic-dedup thresholds per encoder (random-pair cosines)\n\n"
             f"{a.pairs:,} random pairs of distinct, non-identical rows per corpus (sample of 4,096 rows).\n\n"
             + "\n".join(rows) + "\n\nPer-encoder default (the larger measured threshold of the two corpora): "

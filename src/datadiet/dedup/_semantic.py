@@ -172,7 +172,7 @@ class SemanticStage:
         a, b, s = semantic_pairs(x, labels, radius, second)
         a, b = rows[a], rows[b]
         self.pairs = (a, b, s)
-        check = _threshold_check(random_pair_cosines(x, comb.sig.ids.take(rows), self.o.seed_int), t)
+        check = _threshold_check(random_pair_cosines(x, comb.sig.ids.take(rows), self.seed), t)
         self.metrics = {"semantic_clusters": k, "semantic_pairs_searched": int(a.size),
                         "semantic_search_threshold": radius,
                         **{f"semantic_{k2}": v for k2, v in check.items()},
