@@ -162,7 +162,7 @@ def test_null_text_policies_in_python(rt_nulls):
     null_pos = set(np.flatnonzero(rt_nulls.column("text").is_null().to_numpy(zero_copy_only=False)).tolist())
     assert not {d for d in dup_of if d is not None} & null_pos
     empty = load_signals(rt_nulls, Columns(id="id", text="text", on_null="empty"), keep_text=True)
-    assert "null_text" not in empty.extra and "null_text" not in ExactDedup().fit(empty).selection_.counts()
+    assert empty.null_text is None and "null_text" not in ExactDedup().fit(empty).selection_.counts()
     with pytest.raises(ValueError, match=r"row 221: the text column 'text' is null .*--on-null"):
         load_signals(rt_nulls, Columns(id="id", text="text", on_null="error"))
     assert RandomSelector(budget=100).fit(sig).selection_.counts()["null_text"] == 14
