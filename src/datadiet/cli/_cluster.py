@@ -45,7 +45,7 @@ def cluster(input: str, k: int, model: str | None, metric: str, seed: int, niter
     """Cluster the vectors of INPUT (from --vectors, or --text embedded with --model) into --k groups."""
     import pyarrow.parquet as pq
 
-    from datadiet.cli._methods_embed import vectors_for
+    from datadiet.cli._vectors import vectors_for
     from datadiet.engine import load_signals
     from datadiet.index import kmeans
     from datadiet.signals import SignalCache

@@ -20,7 +20,7 @@ class LocalEngine:
     name = "local"
 
     def run(self, data: Any, step: Step, *, batch_size: int = 65536, description: str = "reading") -> pa.Table:
-        from datadiet.engine._scan import total_rows
+        from datadiet.io._columns import total_rows
 
         source = open_source(data)
         source.check_columns(step.columns)
