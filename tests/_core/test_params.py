@@ -9,8 +9,8 @@ import pytest
 
 from datadiet._core import (
     REQUIRED,
-    DataError,
     DatadietError,
+    DataError,
     Declared,
     Param,
     ParamError,
@@ -25,7 +25,7 @@ class Toy(Declared):
 
     Examples
     --------
-    >>> Toy(3)
+    >>> t = Toy(3)
     """
 
     params = (

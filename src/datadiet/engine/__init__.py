@@ -2,7 +2,8 @@
 
 from datadiet._core._progress import progress, set_progress
 from datadiet.engine._dsir import dsir_select
-from datadiet.engine._local import LocalEngine, get_engine
+from datadiet.engine._engines import get_engine
+from datadiet.engine._local import LocalEngine
 from datadiet.engine._ray import RayEngine
 from datadiet.engine._scan import SignalStep, load_signals
 from datadiet.engine._step import Step

@@ -70,7 +70,7 @@ def load_signals(data: Any, columns: Columns, *, keep_text: bool = False, need_t
     >>> s.group_names, s.tokens.tolist()
     (['x', 'y'], [1, 1])
     """
-    from datadiet.engine._local import get_engine
+    from datadiet.engine._engines import get_engine
 
     source = open_source(data)
     if need_tokens and not columns.tokens and not columns.text:

@@ -109,12 +109,12 @@ def lazy_greedy_facility(graph: Any, k: int, tiebreak: np.ndarray | None = None)
 
 @register("select")
 class FacilityLocationSelector(EmbeddingSelector):
-    """Facility location (representativeness) by lazy greedy, per partition and merged.
+    """Facility location (representativeness) by greedy, per partition and merged.
 
     The data are split into ``ceil(n / partition_size)`` k-means partitions; each
     gets a share of the budget proportional to its size. Inside a partition a
     sparse graph links every row to its ``n_neighbors`` nearest rows (faiss) and
-    lazy greedy maximises ``sum_i max_{j in S} s(i, j)``. Cost: O(n * p * d) for
+    greedy maximises ``sum_i max_{j in S} s(i, j)``. Cost: O(n * p * d) for
     the graphs (``p`` the partition size) plus the greedy on ``n * n_neighbors``
     edges; nothing is quadratic in ``n``.
 
