@@ -1,4 +1,4 @@
-"""Facility location by lazy greedy on a sparse kNN similarity graph, per partition and merged."""
+"""Facility location by greedy on a sparse kNN similarity graph, per partition and merged."""
 
 from __future__ import annotations
 
