@@ -1,13 +1,9 @@
-"""Semantic duplicates (SemDeDup): link rows whose embeddings have cosine above a threshold.
+"""Semantic duplicates (SemDeDup): within each k-means cluster, link pairs above a cosine threshold.
 
-Embeddings are L2-normalised. Rows with identical vectors are grouped first (one
-hash pass): every row but the first of a group is a duplicate of it, and only the
-first is searched. The rest are clustered with spherical k-means
-(:func:`datadiet.index.kmeans`) and put in an inverted-file index over the
-centroids; each row is a range query over its ``n_probe`` nearest clusters, which
-finds every pair with cosine above ``search_threshold`` (default: the threshold)
-that the probed clusters hold. The pairs and their similarities are kept
-(``pairs_``, ``similarities_``, plus ``identical_``), so
+Embeddings are L2-normalised and clustered with spherical k-means
+(:func:`datadiet.index.kmeans`); inside each cluster a faiss range search finds
+every pair with cosine above ``search_threshold`` (default: the threshold). The
+pairs and their similarities are kept (``pairs_``, ``similarities_``), so
 :meth:`SemanticDedup.rethreshold` gives the selection at any threshold at or
 above ``search_threshold`` without searching again.
 """
@@ -22,73 +18,49 @@ from datadiet._core import Param, ParamError, register
 from datadiet._core._errors import DataError
 from datadiet.dedup._base import KEEP_PARAMS, BaseDedup, Combined
 
-__all__ = ["SemanticDedup", "semantic_pairs", "identical_rows", "greedy_links"]
+__all__ = ["SemanticDedup", "semantic_pairs"]
 
 
-def semantic_pairs(vectors: np.ndarray, centroids: np.ndarray, radius: float, n_probe: int = 2,
-                   batch_size: int = 16384) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All pairs ``(a < b)`` with cosine >= ``radius`` (rows unit-norm), each row searched in its
-    ``n_probe`` nearest clusters.
+def semantic_pairs(vectors: np.ndarray, labels: np.ndarray, radius: float,
+                   second: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All pairs ``(a < b)`` with cosine >= ``radius`` (rows unit-norm) searched inside clusters.
 
-    The rows are put in an inverted-file index over ``centroids`` (faiss ``IndexIVFFlat``,
-    inner product) and every row is a range query that visits the lists of its
-    ``n_probe`` nearest centroids, so a pair split by a cluster boundary is found from
-    either side. Queries run in batches; a pair found from both of its rows is kept once.
-    Returns ``a``, ``b`` (int64) and the similarities (float32).
+    Each row is a query in its own cluster (``labels``). With ``second`` (each
+    row's second-nearest cluster), rows are also searchable from that cluster, so
+    pairs split by a cluster boundary are found too.
     """
     import faiss
 
-    x = np.ascontiguousarray(vectors, dtype=np.float32)
-    n, d = x.shape
-    c = np.ascontiguousarray(centroids, dtype=np.float32).copy()
-    c /= np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)
-    quantizer = faiss.IndexFlatIP(d)
-    quantizer.add(c)
-    index = faiss.IndexIVFFlat(quantizer, d, c.shape[0], faiss.METRIC_INNER_PRODUCT)
-    index.add(x)
-    index.nprobe = int(min(n_probe, c.shape[0]))
-    low = float(np.nextafter(np.float32(radius), np.float32(-1)))
-    keys, sims = [], []
-    for start in range(0, n, batch_size):
-        lims, sim, idx = index.range_search(x[start:start + batch_size], low)
-        q = start + np.repeat(np.arange(len(lims) - 1, dtype=np.int64), np.diff(lims.astype(np.int64)))
-        keep = (idx != q) & (sim >= radius)
-        q, idx = q[keep], idx[keep]
-        keys.append(np.minimum(q, idx) * n + np.maximum(q, idx))
-        sims.append(sim[keep].astype(np.float32))
-    del index, quantizer
-    key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
-    sim_all = np.concatenate(sims) if sims else np.zeros(0, np.float32)
-    del keys, sims
-    order = np.argsort(key, kind="stable")
-    key, sim_all = key[order], sim_all[order]
-    del order
-    first = np.ones(key.size, dtype=bool)
-    first[1:] = key[1:] != key[:-1]  # a pair found from both of its rows
-    key, sim_all = key[first], sim_all[first]
-    return key // n, key % n, sim_all
-
-
-def identical_rows(x: np.ndarray, rank: np.ndarray, eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows whose vector equals that of an eligible row of lower ``rank``: ``(row, that row)`` positions.
-
-    Only ``eligible`` rows are grouped (others are their own group); within a group of
-    identical vectors the lowest-rank row is the head.
-    """
-    from datadiet.index._kmeans import row_hashes
-
-    cand = np.flatnonzero(eligible)
-    if cand.size < 2:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    h = row_hashes(x[cand])
-    order = np.lexsort((rank[cand], h))
-    hs, pos = h[order], cand[order]
-    new = np.ones(pos.size, dtype=bool)
-    new[1:] = hs[1:] != hs[:-1]
-    head = pos[np.maximum.accumulate(np.where(new, np.arange(pos.size), 0))]
-    row, to = pos[~new], head[~new]
-    same = (x[row] == x[to]).all(axis=1)  # a 64-bit hash collision is not a duplicate
-    return row[same].astype(np.int64), to[same].astype(np.int64)
+    n = labels.size
+    probe = labels if second is None else np.concatenate([labels, second])
+    owner = np.arange(n) if second is None else np.concatenate([np.arange(n), np.arange(n)])
+    order = np.argsort(probe, kind="stable")
+    bounds = np.flatnonzero(np.diff(probe[order])) + 1
+    out_a, out_b, out_s = [], [], []
+    for slots in np.split(order, bounds):
+        members = owner[slots]
+        queries = members[slots < n]  # rows whose own cluster this is
+        if members.size < 2 or queries.size == 0:
+            continue
+        x = np.ascontiguousarray(vectors[members], dtype=np.float32)
+        index = faiss.IndexFlatIP(x.shape[1])
+        index.add(x)
+        lims, sims, idx = index.range_search(np.ascontiguousarray(vectors[queries], dtype=np.float32),
+                                             float(np.nextafter(np.float32(radius), np.float32(-1))))
+        counts: np.ndarray = np.diff(np.asarray(lims, dtype=np.int64))
+        q = np.repeat(queries, counts)
+        other = members[idx]
+        keep = (other != q) & (sims >= radius)
+        out_a.append(np.minimum(q[keep], other[keep]))
+        out_b.append(np.maximum(q[keep], other[keep]))
+        out_s.append(sims[keep])
+    if not out_a:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    a = np.concatenate(out_a).astype(np.int64)
+    b = np.concatenate(out_b).astype(np.int64)
+    sim = np.concatenate(out_s).astype(np.float32)
+    key, first = np.unique(a * n + b, return_index=True)  # a pair can be found from both of its clusters
+    return a[first], b[first], sim[first]
 
 
 class SemanticStage:
@@ -100,59 +72,47 @@ class SemanticStage:
         self.seed = seed
         self.metrics: dict[str, Any] = {}
         self.pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self.same: tuple[np.ndarray, np.ndarray] | None = None
         self.fixed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self.fixed_same: tuple[np.ndarray, np.ndarray] | None = None
 
     def links(self, comb: Combined, active: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         t = float(self.o.threshold)
         if self.fixed is not None:  # re-thresholding stored pairs
             a, b, s = self.fixed
             ok = (s >= t) & active[a] & active[b]
-            same = self.fixed_same if self.fixed_same is not None else (np.zeros(0, np.int64),) * 2
-            keep = active[same[0]] & active[same[1]]
-            return self._linkage(a[ok], b[ok], rank, comb.n_train, (same[0][keep], same[1][keep]))
+            return self._linkage(a[ok], b[ok], rank, comb.n_train)
         from datadiet.index import kmeans
-        from datadiet.index._kmeans import as_float32
+        from datadiet.index._kmeans import as_float32, row_hashes
 
         if comb.sig.vectors is None:
             raise DataError("semantic dedup needs embeddings: name a --vectors column or give --model")
         rows = np.flatnonzero(active)
         x = as_float32(comb.sig.vectors[rows], normalize=True)
-        # identical vectors: every row but the first (in keep order) of a group is a duplicate of it,
-        # whatever else happens (greedy keep drops them with their head or for it); only the heads
-        # are searched, so groups of identical rows never become a quadratic number of pairs
-        dup, head = identical_rows(x, rank[rows], rows < comb.n_train)
-        is_head = np.ones(rows.size, dtype=bool)
-        is_head[dup] = False
-        heads = np.flatnonzero(is_head)
-        if heads.size < rows.size:
-            x = x[heads]
-        n = heads.size
+        n = rows.size
         k = self.o.n_clusters if self.o.n_clusters is not None else max(1, int(round(np.sqrt(n / 4))))
-        k = int(min(k, n))
-        radius = t if self.o.search_threshold is None else float(self.o.search_threshold)
+        distinct = np.unique(row_hashes(x)).size
+        k = int(min(k, distinct, n))
+        second = None
         if k > 1:
-            res = kmeans(x, k, spherical=True, seed=self.seed, ids=comb.sig.ids.take(rows[heads]))
-            centroids = res.centroids
+            res = kmeans(x, k, spherical=True, seed=self.seed, ids=comb.sig.ids.take(rows))
+            labels = res.labels
+            if self.o.n_probe == 2:
+                second = _second_nearest(x, res.centroids, labels)
         else:
-            centroids = x.mean(axis=0, keepdims=True) if n else np.ones((1, x.shape[1]), np.float32)
-        a, b, s = semantic_pairs(x, centroids, radius, n_probe=self.o.n_probe)
-        del x
-        a, b = rows[heads[a]], rows[heads[b]]
+            labels = np.zeros(n, dtype=np.int64)
+        radius = t if self.o.search_threshold is None else float(self.o.search_threshold)
+        a, b, s = semantic_pairs(x, labels, radius, second)
+        a, b = rows[a], rows[b]
         self.pairs = (a, b, s)
-        self.same = (rows[dup], rows[head])
         self.metrics = {"semantic_clusters": k, "semantic_pairs_searched": int(a.size),
-                        "semantic_identical": int(dup.size), "semantic_search_threshold": radius}
+                        "semantic_search_threshold": radius}
         ok = s >= t
-        return self._linkage(a[ok], b[ok], rank, comb.n_train, self.same)
+        return self._linkage(a[ok], b[ok], rank, comb.n_train)
 
-    def _linkage(self, a: np.ndarray, b: np.ndarray, rank: np.ndarray, n_train: int,
-                 same: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        if self.o.linkage != "components":
-            a, b = greedy_links(a, b, rank, n_train)
-        # each identical row hangs off its head: dropped with it, or for it when the head is kept
-        return np.concatenate([a, same[0]]), np.concatenate([b, same[1]])
+    def _linkage(self, a: np.ndarray, b: np.ndarray, rank: np.ndarray,
+                 n_train: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.o.linkage == "components":
+            return a, b
+        return greedy_links(a, b, rank, n_train)
 
 
 def greedy_links(a: np.ndarray, b: np.ndarray, rank: np.ndarray,
@@ -193,6 +153,18 @@ def greedy_links(a: np.ndarray, b: np.ndarray, rank: np.ndarray,
     return nodes[dropped], nodes[to[dropped]]
 
 
+def _second_nearest(x: np.ndarray, centroids: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each row's nearest centroid other than its own (by inner product on unit vectors)."""
+    import faiss
+
+    c = np.ascontiguousarray(centroids, dtype=np.float32)
+    c /= np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)
+    index = faiss.IndexFlatIP(c.shape[1])
+    index.add(c)
+    _, top = index.search(np.ascontiguousarray(x, dtype=np.float32), 2)
+    return np.where(top[:, 0] == labels, top[:, 1], top[:, 0]).astype(np.int64)
+
+
 @register("dedup")
 class SemanticDedup(BaseDedup):
     """Drop semantic duplicates: rows of one k-means cluster whose embeddings have cosine >= threshold.
@@ -219,8 +191,8 @@ class SemanticDedup(BaseDedup):
         *KEEP_PARAMS,
         Param("linkage", "choice", "greedy", "greedy: drop a row linked to an already kept row (SemDeDup); "
               "components: keep one row per connected component", choices=("greedy", "components")),
-        Param("n_probe", "int", 3, "nearest k-means clusters each row is searched in (more: fewer pairs missed "
-              "at cluster boundaries, more search work)", low=1),
+        Param("n_probe", "choice", 2, "clusters a row is searched from: its own, or also its second-nearest",
+              choices=(1, 2)),
     )
 
     def _check_params(self) -> None:
@@ -232,7 +204,6 @@ class SemanticDedup(BaseDedup):
         stage = SemanticStage(self, seed)
         if getattr(self, "_fixed", None) is not None:
             stage.fixed = self._fixed
-            stage.fixed_same = getattr(self, "_fixed_same", None)
         self._stage = stage
         return [stage]
 
@@ -242,7 +213,6 @@ class SemanticDedup(BaseDedup):
         a, b, s = self._stage.pairs  # type: ignore[misc]
         self.pairs_ = np.stack([a, b], axis=1)
         self.similarities_ = s
-        self.identical_ = np.stack(self._stage.same, axis=1)  # type: ignore[arg-type]
         self.search_threshold_ = self._stage.metrics["semantic_search_threshold"]
         self._fit_input = (signals, against, arrays)
         return self
@@ -261,7 +231,6 @@ class SemanticDedup(BaseDedup):
         clone = type(self)(**{**self.get_params(), "threshold": threshold,
                               "search_threshold": self.search_threshold_})
         clone._fixed = (self.pairs_[:, 0], self.pairs_[:, 1], self.similarities_)
-        clone._fixed_same = (self.identical_[:, 0], self.identical_[:, 1])
         signals, against, arrays = self._fit_input
         clone._stage_fixed_fit(signals, against, arrays)
         return clone.selection_
