@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from datadiet._core import Param, register
-from datadiet.index._kmeans import take_rows
+from datadiet.index._kmeans import as_float32, faiss_threads, take_rows
 from datadiet.index._knn import knn
 from datadiet.select._base import BUDGETED, Picked, Target
 from datadiet.select._embed_base import CLUSTERING, EmbeddingSelector
@@ -133,23 +133,44 @@ class FacilityLocationSelector(EmbeddingSelector):
         *BUDGETED,
         Param("n_neighbors", "int", 50, "neighbours per example in the similarity graph", low=1,
               aliases=("--neighbors",)),
-        Param("partition_size", "int", 2000, "rows per k-means partition (the greedy runs per partition)", low=2),
+        Param("partition_size", "int", 1000, "rows per k-means partition (the greedy runs per partition)", low=2),
         *CLUSTERING,
     )
 
     def _select(self, sig: Signals, target: Target, seed: int) -> Picked:
         assert sig.vectors is not None
+        import faiss
+
         res, keys, parts = self._partitions(sig, target, seed)
         chosen, objective = [], 0.0
+        cosine = self.metric == "cosine"
+        # cosine: the rows already chosen in earlier partitions cover part of this one; a row's
+        # similarities are lowered by that coverage, so the greedy does not spend the partition's
+        # quota on rows a neighbouring partition already represents (the merge step)
+        picked_index = faiss.IndexFlatIP(sig.vectors.shape[1]) if cosine else None
         for _, rows, quota in parts:
             if quota >= len(rows):
                 chosen.append(rows)
                 objective += float(len(rows))
+                if picked_index is not None:
+                    picked_index.add(as_float32(take_rows(sig.vectors, rows), normalize=True))
                 continue
-            g = knn_similarity_graph(take_rows(sig.vectors, rows), self.n_neighbors, self.metric)
+            xv = as_float32(take_rows(sig.vectors, rows), normalize=cosine)
+            g = knn_similarity_graph(xv, self.n_neighbors, self.metric).tocsr()
+            if picked_index is not None and picked_index.ntotal:
+                with faiss_threads(float(len(xv)) * picked_index.ntotal * xv.shape[1]):
+                    covered = np.maximum(picked_index.search(xv, 1)[0][:, 0], 0.0).astype(np.float64)
+                g.sum_duplicates()
+                g.data = np.maximum(g.data - np.repeat(covered, np.diff(g.indptr)), 0.0)
+                g.eliminate_zeros()
+                f0 = float(covered.sum())  # each row's coverage: what earlier picks gave + what these add
+            else:
+                f0 = 0.0
             picked, f = lazy_greedy_facility(g, quota, tiebreak=keys[rows])
             chosen.append(rows[picked])
-            objective += f
+            objective += f + f0
+            if picked_index is not None:
+                picked_index.add(xv[picked])
         self.objective_ = objective
         return self._finish(sig, np.concatenate(chosen), seed, res,
                             extra_metrics={"partitions": res.k, "facility_objective": round(objective, 4)})
