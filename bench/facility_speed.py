@@ -130,6 +130,10 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--kmeans-n", type=int, default=1_000_000)
     ap.add_argument("--kmeans-k", type=int, default=1000)
     ap.add_argument("--skip", default="", help="comma list of: apricot, submodlib, kmeans")
+    ap.add_argument("--peer-openblas-coretype", default="",
+                    help="OPENBLAS_CORETYPE for the peers' children only (e.g. Haswell): numpy's bundled OpenBLAS "
+                         "0.3.31 picks its SkylakeX kernel on this AMD EPYC and segfaults in threaded float64 "
+                         "x @ x.T from about 16,000 rows, which is apricot's dense kernel at 20,000 points")
     a = ap.parse_args(argv)
     skip = set(a.skip.split(","))
     path = vectors(max([a.n, *a.apricot_n]))
@@ -154,7 +158,8 @@ def main(argv: list[str]) -> None:
             rows.append(line + " | |")
             continue
         try:
-            theirs = run_isolated(code.format(path=path, n=n, budget=a.budget))
+            peer_env = {"OPENBLAS_CORETYPE": a.peer_openblas_coretype} if a.peer_openblas_coretype else None
+            theirs = run_isolated(code.format(path=path, n=n, budget=a.budget), env=peer_env)
         except RuntimeError as e:  # report a peer's crash (e.g. a segfault) instead of losing the table
             rows.append(line + " | |")
             rows.append(f"| {peer} | {n:,} | {a.budget:,} | crashed | | | | |")
@@ -162,6 +167,8 @@ def main(argv: list[str]) -> None:
             continue
         f_theirs = objective(path, n, theirs["selected"])
         rows.append(line + f" {f_ours / f_theirs:.4f} | {theirs['seconds'] / ours['seconds']:.1f}x |")
+        if peer_env:
+            notes.append(f"{peer} at {n:,} points ran with OPENBLAS_CORETYPE={a.peer_openblas_coretype}.")
         rows.append(f"| {peer} | {n:,} | {a.budget:,} | {theirs['seconds']:.2f} | {theirs['peak_rss_mb']:.0f} | "
                     f"{f_theirs:.1f} | 1 | 1x |")
         if "kernel_seconds" in theirs:
