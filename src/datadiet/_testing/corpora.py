@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-__all__ = ["package_dir", "bbc_news", "rotten_tomatoes", "fashion_mnist", "write_jsonl"]
+__all__ = ["package_dir", "bbc_news", "bbc_retrieval", "rotten_tomatoes", "fashion_mnist", "write_beir", "write_jsonl"]
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
@@ -80,3 +80,56 @@ def write_jsonl(table: pa.Table, path: Path) -> Path:
         for row in table.to_pylist():
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     return path
+
+
+def bbc_retrieval(test_share: float = 0.2) -> dict[str, pa.Table]:
+    """A retrieval collection derived from BBC News: article title -> article body.
+
+    Returns tables ``queries`` (``_id``, ``text``: the title), ``corpus`` (``_id``,
+    ``title`` (empty), ``text``: the body without its title line) and ``qrels_train`` /
+    ``qrels_test`` (``query-id``, ``corpus-id``, ``score``). A query is relevant to its
+    own body and to every body whose whitespace-normalised text is identical (the corpus
+    has exact duplicates). Queries go to ``test`` when a fixed hash of their id falls
+    below ``test_share``; the corpus is shared by both splits.
+    """
+    from datadiet._core import uniform_keys
+
+    t = bbc_news()
+    ids = t.column("id").to_pylist()
+    titles = t.column("title").to_pylist()
+    bodies = [" ".join(x.split("\n", 1)[1].split()) if "\n" in x else "" for x in t.column("text").to_pylist()]
+    by_body: dict[str, list[str]] = {}
+    for i, b in zip(ids, bodies):
+        by_body.setdefault(b, []).append(i)
+    test = uniform_keys(np.array(ids, dtype=object), seed=2024) < test_share
+    q_tr, d_tr, q_te, d_te = [], [], [], []
+    for i, b, is_test in zip(ids, bodies, test):
+        for d in by_body[b]:
+            (q_te if is_test else q_tr).append(i)
+            (d_te if is_test else d_tr).append(d)
+
+    def qrels(q: list[str], d: list[str]) -> pa.Table:
+        return pa.table({"query-id": q, "corpus-id": d, "score": np.ones(len(q), np.int64)})
+
+    return {
+        "queries": pa.table({"_id": ids, "text": titles}),
+        "corpus": pa.table({"_id": ids, "title": [""] * len(ids), "text": bodies}),
+        "qrels_train": qrels(q_tr, d_tr),
+        "qrels_test": qrels(q_te, d_te),
+    }
+
+
+def write_beir(collection: dict[str, pa.Table], folder: Path) -> Path:
+    """Write a collection from :func:`bbc_retrieval` as a BEIR folder (``corpus.jsonl``, ``queries.jsonl``,
+    ``qrels/train.tsv``, ``qrels/test.tsv``)."""
+    folder = Path(folder)
+    (folder / "qrels").mkdir(parents=True, exist_ok=True)
+    write_jsonl(collection["corpus"], folder / "corpus.jsonl")
+    write_jsonl(collection["queries"], folder / "queries.jsonl")
+    for split in ("train", "test"):
+        t = collection[f"qrels_{split}"]
+        with open(folder / "qrels" / f"{split}.tsv", "w", encoding="utf-8") as f:
+            f.write("query-id\tcorpus-id\tscore\n")
+            for q, d, s in zip(*(t.column(c).to_pylist() for c in ("query-id", "corpus-id", "score"))):
+                f.write(f"{q}\t{d}\t{s}\n")
+    return folder

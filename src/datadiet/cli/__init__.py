@@ -20,6 +20,7 @@ COMMANDS = [
     ("datadiet.cli._report", "report"),
     ("datadiet.cli._demo", "demo"),
     ("datadiet.cli._dedup", "dedup"),
+    ("datadiet.cli._negatives", "negatives"),
 ]
 
 

@@ -44,7 +44,7 @@ from datadiet.negatives._guards import (
 )
 from datadiet.negatives._strategies import STRATEGIES, pick
 
-__all__ = ["HardNegativeMiner", "MinedBlock", "GUARDS"]
+__all__ = ["HardNegativeMiner", "MinedBlock", "GUARDS", "score_summary"]
 
 #: Guards in the order they are applied (the manifest's ``removed`` counts).
 GUARDS = ("known_positive", "duplicate_text", "near_duplicate", "guide_veto", "absolute_margin",
@@ -401,3 +401,14 @@ class HardNegativeMiner(Declared):
                          "pairs_short": short, "seed": self.seed_}
         if self.strategy == "simans":
             self.summary_["simans"] = {"a": a, "b": b}
+
+
+def score_summary(parts: list[np.ndarray]) -> dict[str, float | int | None]:
+    """Count, mean and quantiles of scores collected block by block (for the manifest)."""
+    x = np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in parts]) if parts else np.zeros(0)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return {"count": 0}
+    q = np.quantile(x, [0.0, 0.25, 0.5, 0.75, 1.0])
+    return {"count": int(x.size), "mean": float(x.mean()), "std": float(x.std()), "min": float(q[0]),
+            "p25": float(q[1]), "median": float(q[2]), "p75": float(q[3]), "max": float(q[4])}
