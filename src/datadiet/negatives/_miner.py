@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pyarrow.compute as pc
 
 from datadiet._core import (
     DataError,
@@ -271,7 +272,9 @@ class HardNegativeMiner(Declared):
 
             if len(doc_texts) != n:
                 raise DataError(f"got {len(doc_texts)} document texts for {n} corpus vectors")
-            text_hash = hash_ids(normalize_text(doc_texts))
+            # equal normalised texts get equal codes (arrow's hash table; no per-document Python)
+            text_hash = pc.dictionary_encode(normalize_text(doc_texts)).indices.to_numpy(
+                zero_copy_only=False).astype(np.int64)
             pos_text_keys = np.unique(pair_keys(pair_q, text_hash[pair_d]))
         guide_q = guide_d = None
         if guide is not None:

@@ -2,10 +2,10 @@
 
 NGAME (Dahiya et al., 2023) forms mini-batches so that in-batch negatives are
 hard. Given the mined negatives of every row, two rows are linked when the
-positive of one is among the negatives of the other. Each epoch visits the
-rows from seeded random starting points and walks the links breadth first;
-consecutive runs of ``batch_size`` rows of that walk are the batches, so linked
-rows land together and every row is used exactly once.
+positive of one is among the negatives of the other. Each batch grows from a
+seeded random row that is not yet placed, breadth first along the links, until
+it is full (a new seed continues it when its neighbourhood is used up), so
+linked rows land together and every row is used exactly once per epoch.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from datadiet._core import DataError, register
-from datadiet.negatives._batching import BatchComposer, chunk
+from datadiet.negatives._batching import BatchComposer
 
 __all__ = ["NGAMEComposer"]
 
@@ -67,22 +67,37 @@ class NGAMEComposer(BatchComposer):
         return self
 
     def _epoch_batches(self, epoch: int) -> list[np.ndarray]:
-        n = self.n_rows_
+        n, bs = self.n_rows_, self.batch_size
         order = np.argsort(self._epoch_keys(epoch), kind="stable").tolist()
         indptr, adj = self._indptr.tolist(), self._adj.tolist()
-        done = bytearray(n)
-        walk: list[int] = []
+        done = bytearray(n)     # placed in a batch
+        mark = [-1] * n         # queued for batch number ...
+        batches: list[np.ndarray] = []
+        cur: list[int] = []
         queue: deque[int] = deque()
-        for s in order:
-            if done[s]:
+        seeds = iter(order)
+        while True:
+            if not queue:
+                s = next((x for x in seeds if not done[x]), None)
+                if s is None:
+                    break
+                queue.append(s)
+                mark[s] = len(batches)
+            r = queue.popleft()
+            if done[r]:
                 continue
-            done[s] = 1
-            queue.append(s)
-            while queue:
-                r = queue.popleft()
-                walk.append(r)
-                for j in adj[indptr[r]:indptr[r + 1]]:
-                    if not done[j]:
-                        done[j] = 1
-                        queue.append(j)
-        return chunk(np.array(walk, dtype=np.int64), self.batch_size)
+            done[r] = 1
+            cur.append(r)
+            if len(cur) == bs:
+                batches.append(np.array(cur, dtype=np.int64))
+                cur = []
+                queue.clear()  # the next batch grows from its own seed
+                continue
+            b = len(batches)
+            for j in adj[indptr[r]:indptr[r + 1]]:
+                if not done[j] and mark[j] != b:
+                    mark[j] = b
+                    queue.append(j)
+        if cur:
+            batches.append(np.array(cur, dtype=np.int64))
+        return batches
