@@ -7,7 +7,7 @@
 (a) speed / identity. Real text from ``bench/_pool.py`` (BBC News paragraphs, Rotten
 Tomatoes snippets, Python docstrings, man pages -- no replication needed at this
 size). Every ``N_DOCS / N_QUERIES``-th paragraph with >= 16 words is split: its
-first 8 words are a query whose positive is that paragraph. Texts are de-duplicated (sentence-transformers
+first half is a query whose positive is that paragraph. Texts are de-duplicated (sentence-transformers
 merges identical texts). Both tools get the same precomputed vectors (the local
 static model, 64-d, unit rows; sentence-transformers reads them from its
 ``cache_folder``, so neither encodes), ``sampling_strategy="top"``, the same
@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -51,20 +50,20 @@ def _prepare_speed(n_docs: int, n_queries: int) -> dict[str, object]:
     from datadiet.signals import get_encoder
 
     WORK.mkdir(parents=True, exist_ok=True)
-    tag = f"{n_docs}-{n_queries}-v2"
+    tag = f"{n_docs}-{n_queries}-v3"
     meta = WORK / f"speed-{tag}.json"
     if meta.exists():
         return json.loads(meta.read_text())
     pool = load_pool(n_docs)
     texts = pool.column("text").to_pylist()
-    step = max(1, n_docs // n_queries)
+    step = max(1, n_docs // (2 * n_queries))
     queries, positives = [], []
     seen_q: set[str] = set()
     for i in range(0, len(texts), step):
         words = texts[i].split()
         if len(words) < 16:
             continue
-        q = " ".join(words[:8])
+        q = " ".join(words[:len(words) // 2])
         if q in seen_q:
             continue
         seen_q.add(q)
@@ -132,15 +131,38 @@ ch = hashlib.sha256(repr((name, None, None, uc)).encode()).hexdigest()
 np.save(f"{{cache}}/query_embeddings_{{qh}}.npy", qv); np.save(f"{{cache}}/corpus_embeddings_{{ch}}.npy", dv)
 ds = Dataset.from_dict({{"anchor": queries, "positive": positives}})
 t0 = time.perf_counter()
-res = mine_hard_negatives(ds, model, corpus=docs, sampling_strategy="top", use_faiss=True, cache_folder=cache,
+res = mine_hard_negatives(ds, model, corpus=docs, sampling_strategy="top", use_faiss={use_faiss}, cache_folder=cache,
                           verbose=False, output_format="triplet", **S)
 sec = time.perf_counter() - t0
 out = {{}}
 for a, n in zip(res["anchor"], res["negative"]):
     out.setdefault(a, []).append(n)
-json.dump(out, open(f"{{W}}/peer-{{tag}}.json", "w"))
+json.dump(out, open(f"{{W}}/peer-{{tag}}-{use_faiss}.json", "w"))
 print(json.dumps({{"seconds": sec, "rows": len(res)}}))
 """
+
+
+def _tie_only(a: dict, b: dict, differing: list[str], tag: str) -> int:
+    """How many differing queries differ only by candidates with (numerically) equal scores."""
+    import pyarrow.parquet as pq
+
+    if not differing:
+        return 0
+    qv = np.load(WORK / f"q-{tag}.npy")
+    dv = np.load(WORK / f"d-{tag}.npy")
+    qv /= np.linalg.norm(qv, axis=1, keepdims=True)
+    dv /= np.linalg.norm(dv, axis=1, keepdims=True)
+    queries = pq.read_table(WORK / f"pairs-{tag}.parquet").column("text").to_pylist()
+    docs = pq.read_table(WORK / f"corpus-{tag}.parquet").column("text").to_pylist()
+    qrow = {t: i for i, t in enumerate(queries)}
+    drow = {t: i for i, t in enumerate(docs)}
+    n = 0
+    for k in differing:
+        x, y = a.get(k, []), b.get(k, [])
+        sx = np.sort([float(dv[drow[t]] @ qv[qrow[k]]) for t in x])
+        sy = np.sort([float(dv[drow[t]] @ qv[qrow[k]]) for t in y])
+        n += int(len(sx) == len(sy) and np.allclose(sx, sy, atol=1e-6, rtol=0))
+    return n
 
 
 def speed(argv: list[str]) -> str:
@@ -150,18 +172,20 @@ def speed(argv: list[str]) -> str:
     tag = str(info["tag"])
     fmt = {"work": str(WORK), "tag": tag, "settings": SETTINGS}
     ours = run_isolated(OURS.format(**fmt))
-    peer = run_isolated(PEER.format(**fmt))
+    peer = run_isolated(PEER.format(**fmt, use_faiss=True))
+    torch_path = run_isolated(PEER.format(**fmt, use_faiss=False))
     a = json.loads((WORK / f"ours-{tag}.json").read_text())
-    b = json.loads((WORK / f"peer-{tag}.json").read_text())
+    b = json.loads((WORK / f"peer-{tag}-True.json").read_text())
     keys = set(a) | set(b)
     same_lists = sum(a.get(k) == b.get(k) for k in keys)
     total_neg = sum(len(b.get(k, [])) for k in keys)
     same_neg = sum(len(set(a.get(k, [])) & set(b.get(k, []))) for k in keys)
+    ties = _tie_only(a, b, [k for k in keys if a.get(k) != b.get(k)], tag)
     lines = [
         "## Negatives (a): datadiet vs sentence-transformers `mine_hard_negatives`",
         "",
         f"Corpus: {info['corpus']:,} real paragraphs ({info['pool']}; first {n_docs:,} of the pool, "
-        f"de-duplicated), {info['queries']:,} queries (first 8 words of a paragraph, whose positive it is). "
+        f"de-duplicated), {info['queries']:,} queries (the first half of a paragraph, whose positive it is). "
         f"Same precomputed static-model vectors (64-d) for both; encoding ({info['encode_seconds']} s) excluded. "
         f"Settings: `sampling_strategy=\"top\"`, {SETTINGS}, triplets with texts; sentence-transformers with "
         "`use_faiss=True`.",
@@ -169,11 +193,17 @@ def speed(argv: list[str]) -> str:
         "| | seconds (mining, no encoding) | peak RSS MB | triplet rows |",
         "|---|---:|---:|---:|",
         f"| datadiet HardNegativeMiner | {ours['seconds']:.2f} | {ours['peak_rss_mb']:.0f} | {ours['rows']:,} |",
-        f"| sentence-transformers 6.2.0 | {peer['seconds']:.2f} | {peer['peak_rss_mb']:.0f} | {peer['rows']:,} |",
+        f"| sentence-transformers 6.2.0, `use_faiss=True` | {peer['seconds']:.2f} | {peer['peak_rss_mb']:.0f} | "
+        f"{peer['rows']:,} |",
+        f"| sentence-transformers 6.2.0, default torch path | {torch_path['seconds']:.2f} | "
+        f"{torch_path['peak_rss_mb']:.0f} | {torch_path['rows']:,} |",
         "",
-        f"Speed ratio (sentence-transformers / datadiet): **{peer['seconds'] / ours['seconds']:.1f}x**. "
-        f"Identical negative lists: **{same_lists:,} / {len(keys):,} queries ({same_lists / len(keys):.2%})**; "
-        f"identical negatives {same_neg:,} / {total_neg:,} ({same_neg / max(total_neg, 1):.2%}).",
+        f"Speed ratio (sentence-transformers / datadiet): **{peer['seconds'] / ours['seconds']:.2f}x** "
+        f"(faiss path), **{torch_path['seconds'] / ours['seconds']:.2f}x** (torch path). "
+        f"Identical negative lists (vs the faiss path): **{same_lists:,} / {len(keys):,} queries "
+        f"({same_lists / len(keys):.2%})**; identical negatives {same_neg:,} / {total_neg:,} "
+        f"({same_neg / max(total_neg, 1):.2%}). Of the {len(keys) - same_lists} queries that differ, "
+        f"{ties} differ only among candidates of equal score (|difference| <= 1e-6, i.e. ties broken differently).",
         f"Guard counts (datadiet): {ours['removed']}.",
     ]
     return "\n".join(lines)

@@ -102,7 +102,10 @@ def bbc_retrieval(test_share: float = 0.2) -> dict[str, pa.Table]:
     for i, b in zip(ids, bodies):
         by_body.setdefault(b, []).append(i)
     test = uniform_keys(np.array(ids, dtype=object), seed=2024) < test_share
-    q_tr, d_tr, q_te, d_te = [], [], [], []
+    q_tr: list[str] = []
+    d_tr: list[str] = []
+    q_te: list[str] = []
+    d_te: list[str] = []
     for i, b, is_test in zip(ids, bodies, test):
         for d in by_body[b]:
             (q_te if is_test else q_tr).append(i)

@@ -18,7 +18,7 @@ adds what a training loop needs:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -30,7 +30,7 @@ __all__ = ["BatchComposer"]
 class BatchComposer(Declared):
     """Base of the batch composers (not registered itself)."""
 
-    params = (
+    params: ClassVar[tuple[Param, ...]] = (
         Param("batch_size", "int", 32, "rows per batch", low=1),
         Param("drop_last", "bool", False, "drop incomplete batches (and even out the replicas)"),
         Param("seed", "seed", 0, "seed of the composition; each epoch derives its own stream"),

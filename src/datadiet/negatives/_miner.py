@@ -399,7 +399,7 @@ class HardNegativeMiner(Declared):
             yield MinedBlock(query=pq, positive=pd, negatives=neg, negative_scores=neg_s, positive_scores=pos_scores)
         self.removed_ = removed
         self.pairs_short_ = short
-        self.summary_ = {"removed": removed, "pairs": int(len(d.pair_q)), "queries": int(len(rows_all)),
+        self.summary_: dict[str, Any] = {"removed": removed, "pairs": int(len(d.pair_q)), "queries": int(len(rows_all)),
                          "corpus": int(len(d.docs)), "max_positives": d.max_pos, "range_max": self.range_max_,
                          "pairs_short": short, "seed": self.seed_}
         if self.strategy == "simans":

@@ -12,7 +12,7 @@ batches, so every row is used exactly once per epoch.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -37,7 +37,7 @@ class TASBComposer(BatchComposer):
 
     method = "tas-b"
     summary = "each batch from one k-means topic cluster of the queries, margins stratified"
-    params = (
+    params: ClassVar[tuple[Param, ...]] = (
         Param("n_clusters", "int", None, "k-means clusters (default: rows // (8 * batch_size), at least 1)",
               none=True, low=1),
         Param("margin_bins", "int", 10, "quantile bins of the teacher margins", low=1),
