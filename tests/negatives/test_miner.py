@@ -35,7 +35,7 @@ def test_never_a_known_positive_or_a_duplicate_of_one(bbc_data, strategy):
     pos = positives_of(m.query_, m.positive_)
     dv = _unit(bbc_data["dv"])
     assert (m.negatives_ >= 0).sum() > 0.9 * m.negatives_.size
-    for row, (qr, pr) in enumerate(zip(m.query_, m.positive_)):
+    for row, qr in enumerate(m.query_):
         for n in m.negatives_[row][m.negatives_[row] >= 0]:
             assert n not in pos[qr]
             assert all(norm[n] != norm[p] for p in pos[qr])
@@ -248,3 +248,58 @@ def test_properties_on_random_vectors(n, m, k, seed, margin, strategy):
             low = min(res.positive_scores_[res.query_ == qr])
             assert (sc + margin <= low + 1e-5).all()
     assert len(res.query_) == len(set(zip(*[x.tolist() for x in qrels])))
+
+
+def test_many_positives_per_query_on_rotten_tomatoes():
+    """RT plot synopsis -> reviews (~31 relevant each): margins are against the lowest positive, none leaks."""
+    from datadiet._testing.corpora import rt_retrieval
+    from datadiet.signals import get_encoder
+
+    col = rt_retrieval()
+    enc = get_encoder("static")
+    qv = enc.encode(col["queries"].column("text").to_pylist())
+    dv = enc.encode(col["corpus"].column("text").to_pylist())
+    qpos = {x: i for i, x in enumerate(col["queries"].column("_id").to_pylist())}
+    dpos = {x: i for i, x in enumerate(col["corpus"].column("_id").to_pylist())}
+    t = col["qrels_train"]
+    q = np.array([qpos[x] for x in t.column("query-id").to_pylist()])
+    d = np.array([dpos[x] for x in t.column("corpus-id").to_pylist()])
+    texts = col["corpus"].column("text")
+    m = HardNegativeMiner(num_negatives=3, absolute_margin=0.0, range_max=200).fit(qv, dv, (q, d), doc_texts=texts)
+    assert m.summary_["max_positives"] >= 30
+    pos = positives_of(q, d)
+    norm = normalize_text(texts).to_pylist()
+    lowest = {qr: min(m.positive_scores_[m.query_ == qr]) for qr in set(m.query_.tolist())}
+    for row, qr in enumerate(m.query_):
+        got = m.negatives_[row][m.negatives_[row] >= 0]
+        assert not set(got.tolist()) & pos[qr]
+        assert not {norm[n] for n in got} & {norm[p] for p in pos[qr]}
+        assert (m.negative_scores_[row][m.negatives_[row] >= 0] <= lowest[qr] + 1e-6).all()
+    # the negatives of every positive of one query are the same for `top` (as sentence-transformers)
+    first = m.query_ == m.query_[0]
+    assert (m.negatives_[first] == m.negatives_[first][0]).all()
+
+
+def test_cross_encoder_rescoring(bbc_data):
+    """A sentence-transformers CrossEncoder (MiniLM weights, seeded head) re-ranks the candidates."""
+    torch = pytest.importorskip("torch")
+    ce_mod = pytest.importorskip("sentence_transformers.cross_encoder")
+    from datadiet.signals._encoders import resolve_model
+
+    torch.manual_seed(0)
+    ce = ce_mod.CrossEncoder(str(resolve_model("minilm")[1]), num_labels=1, device="cpu")
+    q = np.unique(bbc_data["q"])[:40]
+    qrels = (q, q)
+    kw = dict(num_negatives=2, range_max=8, absolute_margin=0.0, duplicate_text=False)
+    m = HardNegativeMiner(cross_encoder=ce, **kw).fit(bbc_data["qv"], bbc_data["dv"], qrels,
+                                                      query_texts=bbc_data["qtexts"], doc_texts=bbc_data["texts"])
+    qt, dt = bbc_data["qtexts"].to_pylist(), bbc_data["texts"].to_pylist()
+    for row, (qr, p) in enumerate(zip(m.query_, m.positive_)):
+        expect_pos = float(ce.predict([(qt[qr], dt[p])])[0])
+        assert abs(m.positive_scores_[row] - expect_pos) < 1e-4
+        for n, s in zip(m.negatives_[row], m.negative_scores_[row]):
+            if n >= 0:
+                assert abs(float(ce.predict([(qt[qr], dt[n])])[0]) - s) < 1e-4
+                assert s <= m.positive_scores_[row] + 1e-6  # the margin holds on the rescored scores
+    with pytest.raises(DataError, match="query_texts"):
+        HardNegativeMiner(cross_encoder=ce).fit(bbc_data["qv"], bbc_data["dv"], qrels)

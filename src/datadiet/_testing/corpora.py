@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-__all__ = ["package_dir", "bbc_news", "bbc_retrieval", "rotten_tomatoes", "fashion_mnist", "write_beir", "write_jsonl"]
+__all__ = ["package_dir", "bbc_news", "bbc_retrieval", "rt_retrieval", "rotten_tomatoes", "fashion_mnist", "write_beir", "write_jsonl"]
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
@@ -119,6 +119,43 @@ def bbc_retrieval(test_share: float = 0.2) -> dict[str, pa.Table]:
         "corpus": pa.table({"_id": ids, "title": [""] * len(ids), "text": bodies}),
         "qrels_train": qrels(q_tr, d_tr),
         "qrels_test": qrels(q_te, d_te),
+    }
+
+
+def rt_retrieval(test_share: float = 0.2) -> dict[str, pa.Table]:
+    """A retrieval collection derived from Rotten Tomatoes: plot synopsis -> that movie's reviews.
+
+    Queries are the ``plot`` rows of movies that also have reviews (``_id`` = row number);
+    the corpus is every fresh / rotten review (``_id`` = row number); every review of the
+    movie is relevant (about 31 per query). The split is by a fixed hash of the movie name.
+    """
+    from datadiet._core import uniform_keys
+
+    t = rotten_tomatoes()
+    ids = t.column("id").to_pylist()
+    cat = t.column("category").to_pylist()
+    text = t.column("text").to_pylist()
+    movie = t.column("movie_name").to_pylist()
+    reviews: dict[str, list[str]] = {}
+    for i, c, m in zip(ids, cat, movie):
+        if c != "plot":
+            reviews.setdefault(m, []).append(str(i))
+    plots = [(str(i), x, m) for i, c, x, m in zip(ids, cat, text, movie) if c == "plot" and m in reviews]
+    seen: set[str] = set()
+    plots = [p for p in plots if not (p[2] in seen or seen.add(p[2]))]  # one synopsis per movie
+    test = uniform_keys(np.array([m for _, _, m in plots], dtype=object), seed=2024) < test_share
+    q: dict[str, list[str]] = {"train": [], "test": []}
+    d: dict[str, list[str]] = {"train": [], "test": []}
+    for (qid, _, m), is_test in zip(plots, test):
+        split = "test" if is_test else "train"
+        q[split].extend([qid] * len(reviews[m]))
+        d[split].extend(reviews[m])
+    docs = [(str(i), x) for i, c, x in zip(ids, cat, text) if c != "plot"]
+    return {
+        "queries": pa.table({"_id": [p[0] for p in plots], "text": [p[1] for p in plots]}),
+        "corpus": pa.table({"_id": [x[0] for x in docs], "title": [""] * len(docs), "text": [x[1] for x in docs]}),
+        **{f"qrels_{s}": pa.table({"query-id": q[s], "corpus-id": d[s], "score": np.ones(len(q[s]), np.int64)})
+           for s in ("train", "test")},
     }
 
 

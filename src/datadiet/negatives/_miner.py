@@ -83,7 +83,13 @@ class _Data:
     guide_q: np.ndarray | None
     guide_d: np.ndarray | None
     max_pos: int
+    query_texts: list[str] | None = None
+    doc_texts: list[str] | None = None
     stats: dict[str, Any] = field(default_factory=dict)
+
+
+def _as_list(x: Any) -> list[Any]:
+    return x.to_pylist() if hasattr(x, "to_pylist") else list(x)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -153,6 +159,8 @@ class HardNegativeMiner(Declared):
         Param("duplicate_text", "bool", True, "never use a document whose normalised text equals a positive's"),
         Param("near_duplicate", "float", None, "also drop documents at least this cosine-similar to a positive",
               none=True, low=0, high=1),
+        Param("cross_encoder", "object", None, "rescore the searched candidates and the positives with this "
+              "model's predict(pairs) (e.g. a sentence-transformers CrossEncoder)", none=True, cli=False),
         Param("batch_size", "int", 8192, "queries per faiss search", low=1),
         Param("seed", "seed", 0, "seed of every random choice"),
     )
@@ -167,7 +175,8 @@ class HardNegativeMiner(Declared):
 
     # ------------------------------------------------------------------ public
     def fit(self, query_vectors: Any, doc_vectors: Any, qrels: tuple[Any, Any], *, query_ids: Any = None,
-            doc_ids: Any = None, doc_texts: Any = None, guide: tuple[Any, Any] | None = None) -> HardNegativeMiner:
+            doc_ids: Any = None, doc_texts: Any = None, guide: tuple[Any, Any] | None = None,
+            query_texts: Any = None) -> HardNegativeMiner:
         """Mine negatives for every (query, positive) pair of ``qrels``.
 
         Parameters
@@ -182,6 +191,8 @@ class HardNegativeMiner(Declared):
             Needed for the duplicate-text guard (skipped without it).
         guide : (guide_query_vectors, guide_doc_vectors), optional
             A guide model's vectors: candidates it scores at or above the positive are vetoed.
+        query_texts : array-like of str, optional
+            Needed (with ``doc_texts``) when ``cross_encoder`` is set.
 
         Returns
         -------
@@ -189,7 +200,7 @@ class HardNegativeMiner(Declared):
         ``positive_scores_`` (one row per pair) and ``removed_``, ``summary_``.
         """
         blocks = list(self.iter_blocks(query_vectors, doc_vectors, qrels, query_ids=query_ids, doc_ids=doc_ids,
-                                       doc_texts=doc_texts, guide=guide))
+                                       doc_texts=doc_texts, guide=guide, query_texts=query_texts))
         k = self.num_negatives
         self.query_ = np.concatenate([b.query for b in blocks]) if blocks else np.zeros(0, np.int64)
         self.positive_ = np.concatenate([b.positive for b in blocks]) if blocks else np.zeros(0, np.int64)
@@ -201,8 +212,8 @@ class HardNegativeMiner(Declared):
         return self
 
     def iter_blocks(self, query_vectors: Any, doc_vectors: Any, qrels: tuple[Any, Any], *, query_ids: Any = None,
-                    doc_ids: Any = None, doc_texts: Any = None,
-                    guide: tuple[Any, Any] | None = None) -> Iterator[MinedBlock]:
+                    doc_ids: Any = None, doc_texts: Any = None, guide: tuple[Any, Any] | None = None,
+                    query_texts: Any = None) -> Iterator[MinedBlock]:
         """Like :meth:`fit`, but yield the pairs block by block (streamed output).
 
         Everything is validated before the first block; when the generator is
@@ -211,6 +222,16 @@ class HardNegativeMiner(Declared):
         self.validate_params()
         self.seed_ = resolve_seed(self.seed)
         data = self._prepare(query_vectors, doc_vectors, qrels, query_ids, doc_ids, doc_texts, guide)
+        if self.cross_encoder is not None:
+            if query_texts is None or doc_texts is None:
+                raise DataError("cross_encoder rescoring needs query_texts and doc_texts")
+            if not callable(getattr(self.cross_encoder, "predict", None)):
+                raise DataError("cross_encoder must have a predict(pairs) method (e.g. a sentence-transformers "
+                                "CrossEncoder)")
+            data.query_texts = [str(x) for x in _as_list(query_texts)]
+            data.doc_texts = [str(x) for x in _as_list(doc_texts)]
+            if len(data.query_texts) != len(data.queries) or len(data.doc_texts) != len(data.docs):
+                raise DataError("cross_encoder rescoring needs one query text per query and one text per document")
         return self._run(data)
 
     # ------------------------------------------------------------------ steps
@@ -315,6 +336,8 @@ class HardNegativeMiner(Declared):
         local = np.repeat(np.arange(len(rows)), counts)
         pairs = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
         pos_scores = np.einsum("pd,pd->p", d.docs[d.pair_d[pairs]], d.queries[d.pair_q[pairs]])
+        if self.cross_encoder is not None and d.query_texts is not None and d.doc_texts is not None:
+            scores, cand, pos_scores = self._rescore(d, rows, cand, pairs)
         min_pos = np.full(len(rows), np.inf, dtype=np.float32)
         np.minimum.at(min_pos, local, pos_scores)
         gone = np.zeros(cand.shape, dtype=bool)
@@ -351,6 +374,20 @@ class HardNegativeMiner(Declared):
         valid = ~np.take_along_axis(gone, keep, axis=1)
         return cand, scores, valid, pos_scores.astype(np.float32), local
 
+    def _rescore(self, d: _Data, rows: np.ndarray, cand: np.ndarray,
+                 pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cross-encoder scores of the candidates (re-ranked) and of the positives."""
+        assert d.query_texts is not None and d.doc_texts is not None
+        qt, dt = d.query_texts, d.doc_texts
+        flat = [(qt[r], dt[c]) for r, row in zip(rows.tolist(), cand.tolist()) for c in row]
+        ce = self.cross_encoder
+        scores = np.asarray(ce.predict(flat), dtype=np.float32).reshape(cand.shape)
+        pos = np.asarray(ce.predict([(qt[a], dt[b]) for a, b in zip(d.pair_q[pairs].tolist(),
+                                                                       d.pair_d[pairs].tolist())]),
+                         dtype=np.float32).reshape(-1)
+        order = np.lexsort((d.tiebreak[cand], -scores), axis=-1)
+        return np.take_along_axis(scores, order, axis=1), np.take_along_axis(cand, order, axis=1), pos
+
     def _estimate_simans(self, d: _Data) -> tuple[float, float]:
         if self.simans_a is not None and self.simans_b is not None:
             return float(self.simans_a), float(self.simans_b)
@@ -376,6 +413,7 @@ class HardNegativeMiner(Declared):
         rows_all = np.unique(d.pair_q)
         bs = int(self.batch_size)
         short = 0
+        short_queries: set[int] = set()
         for start in range(0, len(rows_all), bs):
             rows = rows_all[start:start + bs]
             cand, scores, valid, pos_scores, local = self._windows(d, rows, removed)
@@ -395,13 +433,15 @@ class HardNegativeMiner(Declared):
             safe = np.maximum(chosen, 0)
             neg = np.where(ok, np.take_along_axis(wc, safe, axis=1), -1)
             neg_s = np.where(ok, np.take_along_axis(ws, safe, axis=1), np.nan).astype(np.float32)
-            short += int((~ok.all(axis=1)).sum())
+            lacking = ~ok.all(axis=1)
+            short += int(lacking.sum())
+            short_queries.update(pq[lacking].tolist())
             yield MinedBlock(query=pq, positive=pd, negatives=neg, negative_scores=neg_s, positive_scores=pos_scores)
         self.removed_ = removed
         self.pairs_short_ = short
         self.summary_: dict[str, Any] = {"removed": removed, "pairs": int(len(d.pair_q)), "queries": int(len(rows_all)),
                          "corpus": int(len(d.docs)), "max_positives": d.max_pos, "range_max": self.range_max_,
-                         "pairs_short": short, "seed": self.seed_}
+                         "pairs_short": short, "queries_short": len(short_queries), "seed": self.seed_}
         if self.strategy == "simans":
             self.summary_["simans"] = {"a": a, "b": b}
 
