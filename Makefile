@@ -37,12 +37,14 @@ chromium:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) ; } || \
 	  echo "chromium not installed: the browser test will be skipped"
 
-test: $(VENV)/.installed-dev chromium
+# the lint (ruff, mypy, the import-linter layer contracts) is part of the test
+test: lint chromium
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src/datadiet
+	$(BIN)/lint-imports
 
 # the selection-quality benchmark reads Fashion-MNIST from Debian's package
 fashion-mnist:

@@ -51,7 +51,7 @@ def run_selector_checks(make: Callable[..., Any], signals: Signals, budget: int,
         np.testing.assert_array_equal(signals.scores[k], v)
     # budget >= n: refused without allow_all (unless repeats are allowed), all kept with it
     if not repeats:
-        with pytest.raises(ValueError, match="allow-all"):
+        with pytest.raises(ValueError, match="allow_all"):
             make(budget=n + 1, seed=0).fit(signals)
         assert len(make(budget=n + 1, seed=0, allow_all=True).fit(signals).selected_indices_) == n
     # empty input

@@ -8,8 +8,7 @@ Examples
 {'kept': 2, 'not_sampled': 2}
 """
 
-__version__ = "0.1.0"
-
+from datadiet._core._version import __version__
 from datadiet.balance import GroupBalanceSelector
 from datadiet.engine import load_signals
 from datadiet.io import Budget, Selection, apply_selection, open_source

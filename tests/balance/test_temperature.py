@@ -73,10 +73,10 @@ def test_token_budget_is_met_within_one_example(sig):
 
 def test_bad_params(sig):
     for kw, match in [({"alpha": -1}, "alpha"), ({"mode": "up"}, "mode must be one of"),
-                      ({"max_repeats": 0}, "max_repeats"), ({"quotas": [1, 2]}, "quotas must map")]:
+                      ({"max_repeats": 0}, "max_repeats"), ({"quotas": [1, 2]}, "quotas must be a mapping")]:
         with pytest.raises((ValueError, TypeError), match=match):
             GroupBalanceSelector(budget=10, **kw).fit(sig)
-    with pytest.raises(ValueError, match="needs groups"):
+    with pytest.raises(ValueError, match="needs a group or label column"):
         GroupBalanceSelector(budget=10).fit(ids=[1, 2, 3])
 
 

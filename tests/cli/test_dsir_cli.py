@@ -47,7 +47,7 @@ def test_select_toward_target_writes_kl_reduction(files):
 
 
 @pytest.mark.parametrize(("extra", "message"), [
-    ([], "needs --target"),
+    ([], "Missing option '--target'"),
     (["--target", "EMPTY"], "no rows"),
     (["--target", "TARGET", "--target-text", "body"], "not found"),
     (["--target", "TARGET", "--budget", "100000"], "allow-all"),

@@ -58,6 +58,23 @@ def test_embed_cluster_select_from_cached_signal(rt_jsonl, tmp_path):
     assert rt_jsonl.read_bytes() == before
 
 
+def test_selectors_use_the_stored_cluster_signal_when_its_parameters_match(rt_jsonl, tmp_path):
+    # fitted on 60 rows only, so these clusters differ from what a selector would compute itself
+    res = run("cluster", rt_jsonl, "--text", "text", "--model", "hashed:64", "--k", "12", "--max-train", "60",
+              "-o", tmp_path / "cl.parquet")
+    assert res.returncode == 0, res.stderr
+    stored = pq.read_table(tmp_path / "cl.parquet").column("cluster").to_numpy()
+    for k, expect in ((12, "stored"), (11, "computed")):
+        out = tmp_path / f"div{k}.parquet"
+        res = run("select", "diversify", rt_jsonl, "--id", "id", "--text", "text", "--model", "hashed:64",
+                  "--clusters", k, "--budget", "5%", "-o", out)
+        assert res.returncode == 0, res.stderr
+        m = json.loads(out.with_suffix(".manifest.json").read_text())
+        assert m["metrics"]["coverage"]["clusters_from"] == expect
+        labels = pq.read_table(out).column("cluster").to_numpy()
+        assert np.array_equal(labels, stored) == (expect == "stored")
+
+
 def test_select_from_vectors_column(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(300, 8)).astype(np.float32)
@@ -78,5 +95,5 @@ def test_bad_input_is_one_line(rt_jsonl, tmp_path):
     assert_user_error(run("embed", rt_jsonl, "--text", "body", "--model", "hashed"), "'body' not found")
     assert_user_error(run("cluster", rt_jsonl, "--text", "text", "--model", "hashed:16", "--k", "5000"), "k must be")
     assert_user_error(run("select", rt_jsonl, "--text", "text", "--model", "hashed:16", "--method", "auto",
-                          "--budget", "1M-tokens", "-o", out), "not tokens")
+                          "--budget", "1M-tokens", "-o", out), "does not take a token budget")
     assert not out.exists()

@@ -197,14 +197,14 @@ def test_lsh_tradeoff():
 
 
 @pytest.mark.parametrize("make, match", [
-    (lambda: NearDedup(threshold=1.5), "between 0 and 1"),
-    (lambda: NearDedup(threshold=0), "between 0 and 1"),
+    (lambda: NearDedup(threshold=1.5), r"must be a number in \(0, 1\]"),
+    (lambda: NearDedup(threshold=0), r"must be a number in \(0, 1\]"),
     (lambda: NearDedup(num_perm=0), "num_perm"),
     (lambda: NearDedup(shingle="sentence"), "shingle"),
     (lambda: NearDedup(verify="maybe"), "verify"),
     (lambda: NearDedup(bands=20, rows=20), "num_perm"),
     (lambda: ExactDedup(keep="best"), "keep must be one of"),
-    (lambda: ExactDedup(keep="score"), "score="),
+    (lambda: ExactDedup(keep="score"), "score must be the name of a score column"),
     (lambda: ExactDedup(normalize="lower,stem"), "unknown normalisation step"),
     (lambda: Dedup(exact=False), "nothing to do"),
 ])

@@ -58,5 +58,5 @@ def test_bad_inputs(bbc_vectors):
         DensityRatioSelector(target=np.full((3, v.shape[1]), np.nan), budget=5).fit(sig)
     with pytest.raises(ValueError, match="needs vectors"):
         DensityRatioSelector(target=v[:5], budget=5).fit(ids=[1, 2, 3])
-    with pytest.raises(ValueError, match="drop the budget"):
+    with pytest.raises(ValueError, match="budget must be None with mode"):
         DensityRatioSelector(target=v[:5], budget=5, mode="weights").fit(sig)

@@ -165,13 +165,24 @@ def test_empty_texts_are_never_selected_and_give_no_nans(corpus):
 @pytest.mark.parametrize(("target", "match"), [
     ([], "no rows"),
     (["", None, "   "], "no text"),
-    (pa.table({"body": ["some words"]}), "not found"),
     ({}, "empty"),
 ])
 def test_bad_targets(corpus, target, match):
     pool, _ = corpus
     with pytest.raises(ValueError, match=match):
         DSIRSelector(target=target, budget=5).fit(text=pool.column("text").slice(0, 50))
+
+
+def test_dataset_targets_are_streamed_by_the_engine_not_read_by_the_selector(corpus):
+    from datadiet.engine import dsir_select
+    from datadiet.signals import Columns
+
+    pool, _ = corpus
+    table = pa.table({"body": ["some words"]})
+    with pytest.raises(TypeError, match="datadiet.engine.dsir_select"):
+        DSIRSelector(target=table, budget=5).fit(text=pool.column("text").slice(0, 50))
+    with pytest.raises(ValueError, match="not found"):
+        dsir_select(pool.slice(0, 50), table, Columns(text="text"), budget=5, cache=False)
 
 
 def test_bad_inputs():
@@ -181,13 +192,13 @@ def test_bad_inputs():
         DSIRSelector(target=["a b"], budget=1).fit(text=pa.array([1, 2, 3]))
     with pytest.raises(ValueError, match="every one of the 2 texts"):
         DSIRSelector(target=["a b"], budget=1).fit(text=["", " "])
-    with pytest.raises(ValueError, match="needs a budget"):
+    with pytest.raises(ValueError, match="budget must be given for mode"):
         DSIRSelector(target=["a b"]).fit(text=["a b"])
-    with pytest.raises(ValueError, match="drop the budget"):
+    with pytest.raises(ValueError, match="budget must be None with mode"):
         DSIRSelector(target=["a b"], budget=1, mode="weights").fit(text=["a b"])
     with pytest.raises(ValueError, match="mode must be one of"):
         DSIRSelector(target=["a b"], budget=1, mode="weighted").fit(text=["a b"])
-    with pytest.raises(ValueError, match="needs text"):
+    with pytest.raises(ValueError, match="needs a text column"):
         DSIRSelector(target=["a b"], budget=1).fit(ids=[1, 2])
     with pytest.raises(ValueError, match="proportions must have one share per target"):
         DSIRSelector(target={"a": ["x y"], "b": ["y z"]}, budget=1, proportions=[1]).fit(text=["x y", "y z"])

@@ -16,15 +16,15 @@ from datadiet.select import (
 )
 from datadiet.select._facility import knn_similarity_graph, lazy_greedy_facility
 from datadiet.select._kcenter import greedy_k_center
-from datadiet.signals import Signals, get_encoder
+from datadiet.signals import HashedEncoder, Signals
 from tests.checks import run_selector_checks
 
 
 @pytest.fixture(scope="module")
 def bbc_static(bbc):
-    """BBC News (first 500 characters) embedded with the model2vec static model (real text and model)."""
-    pytest.importorskip("model2vec")
-    vec = get_encoder("static").encode([t[:500] for t in bbc.column("text").to_pylist()])
+    """BBC News (first 500 characters) embedded with the built-in hashed encoder (real text, no model needed)."""
+    texts = [t[:500] for t in bbc.column("text").to_pylist()]
+    vec = HashedEncoder(dim=64).fit([texts]).encode(texts)
     return Signals.from_arrays(bbc.column("id"), vectors=vec, groups=bbc.column("topic"),
                                scores={"length": np.asarray([len(t) for t in bbc.column("text").to_pylist()], float)})
 
@@ -51,7 +51,7 @@ def test_check_suite(name, bbc_static):
 @pytest.mark.parametrize("cls", [ClusterBalancedSelector, DiversifySelector, PrototypeSelector, KCenterSelector,
                                  FacilityLocationSelector, AutoSelector])
 def test_needs_vectors_and_records_coverage(cls, bbc_static):
-    with pytest.raises(ValueError, match="needs vectors.*--vectors"):
+    with pytest.raises(ValueError, match="needs vectors"):
         cls(budget=10).fit(Signals.from_arrays(ids=np.arange(50)))
     sel = cls(budget=100, seed=1).fit(bbc_static)
     cov = sel.selection_.metrics["coverage"]
@@ -111,7 +111,9 @@ def test_diversify_rounds_spread_the_budget(bbc_static):
     many = DiversifySelector(budget=300, n_clusters=15, size_power=2.0, n_rounds=5).fit(bbc_static)
     c1 = np.bincount(one.selection_.extra["cluster"][one.selected_indices_], minlength=15)
     c5 = np.bincount(many.selection_.extra["cluster"][many.selected_indices_], minlength=15)
-    assert c5.max() <= c1.max()
+    # more rounds discount what large clusters already got: the allocation changes and flattens
+    assert not np.array_equal(c5, c1)
+    assert c5.max() < c1.max()
 
 
 def test_kcenter_and_facility_beat_random_on_their_objectives(bbc_static):

@@ -26,7 +26,7 @@ def test_threshold_keeps_exactly_the_band(sig):
     assert c["below_threshold"] == int((s < 300).sum()) and c["above_threshold"] == int((s > 600).sum())
     with pytest.raises(ValueError, match="min, max or both"):
         ThresholdFilter().fit(sig)
-    with pytest.raises(ValueError, match="above max"):
+    with pytest.raises(ValueError, match="at most max"):
         ThresholdFilter(min=5, max=1).fit(sig)
 
 

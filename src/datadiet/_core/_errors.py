@@ -11,6 +11,7 @@ it). Each subclass is also the built-in exception a Python user expects
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 __all__ = [
@@ -39,17 +40,23 @@ class DataTypeError(DatadietError, TypeError):
 class ParamError(DatadietError, ValueError):
     """A parameter has a value that is not allowed.
 
-    ``param`` names the parameter (the CLI turns it into ``--param-name``),
-    ``allowed`` says what is allowed and ``given`` is what was given.
+    ``param`` names the parameter, ``allowed`` says what is allowed (other
+    parameters it mentions are written between backticks) and ``given`` is what
+    was given. ``format(flags=True)`` writes every parameter name as its CLI
+    option (``allow_all`` -> ``--allow-all``), which is what the CLI prints.
     """
 
     def __init__(self, param: str, allowed: str, given: Any, owner: str = "") -> None:
         self.param, self.allowed, self.given, self.owner = param, allowed, given, owner
-        super().__init__(self.format(param))
+        super().__init__(self.format())
 
-    def format(self, name: str) -> str:
+    def format(self, flags: bool = False) -> str:
+        def name(p: str) -> str:
+            return "--" + p.replace("_", "-") if flags else p
+
+        allowed = re.sub(r"`(\w+)`", lambda m: name(m.group(1)), self.allowed)
         where = f"{self.owner}: " if self.owner else ""
-        return f"{where}{name} must be {self.allowed}; got {self.given!r}"
+        return f"{where}{name(self.param)} must be {allowed}; got {self.given!r}"
 
 
 class ParamTypeError(ParamError, TypeError):

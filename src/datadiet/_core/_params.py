@@ -78,6 +78,10 @@ class Param:
         Exposed as a CLI option (objects and arrays are not).
     value_type : type
         Type of the values of a ``mapping`` (``int`` or ``float``).
+    metavar : str, optional
+        Placeholder shown by ``--help``.
+    aliases : tuple of str
+        Older CLI spellings still accepted (``--clusters`` for ``--n-clusters``).
     """
 
     name: str
@@ -95,6 +99,7 @@ class Param:
     cli: bool = True
     value_type: type = float
     metavar: str | None = None
+    aliases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -142,6 +147,15 @@ class Param:
         for a in self.also:
             if isinstance(a, type) and isinstance(value, a) or not isinstance(a, type) and _same(value, a):
                 return
+        if self.kind == "budget":
+            from datadiet._core._budget import Budget
+
+            try:
+                Budget.parse(value)
+            except (TypeError, ValueError) as e:
+                cls_ = ParamTypeError if isinstance(e, TypeError) else ParamError
+                raise cls_(self.name, f"{self.describe()} ({e})", value, owner) from None
+            return
         ok, wrong_type = self._accepts(value)
         if not ok:
             cls = ParamTypeError if wrong_type else ParamError
@@ -154,34 +168,26 @@ class Param:
             types: tuple[type, ...] = (int, np.integer) if k == "int" else (int, float, np.integer, np.floating)
             if isinstance(v, (bool, np.bool_)) or not isinstance(v, types):
                 return False, True
-            if not math.isfinite(float(v)):
-                return False, False
-            return self._in_range(float(v)), False
+            x = float(v)  # type: ignore[arg-type]
+            return (math.isfinite(x) and self._in_range(x)), False
         if k == "str":
             return isinstance(v, str), not isinstance(v, str)
         if k == "bool":
             return isinstance(v, (bool, np.bool_)), True
         if k == "choice":
             return any(_same(v, c) for c in self.choices), False
-        if k == "budget":
-            from datadiet._core._budget import Budget
-
-            try:
-                Budget.parse(v)
-            except (TypeError, ValueError):
-                return False, not isinstance(v, (str, int, float, np.number, Budget))
-            return True, False
         if k == "seed":
             if isinstance(v, np.random.Generator):
                 return True, False
             if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
                 return False, True
-            return v >= 0, False
+            return bool(v >= 0), False
         if k == "mapping":
             if not isinstance(v, Mapping):
                 return False, True
             num = (int, np.integer) if self.value_type is int else (int, float, np.integer, np.floating)
-            good = all(isinstance(x, num) and not isinstance(x, bool) and x >= 0 for x in v.values())
+            good = all(isinstance(x, num) and not isinstance(x, bool) and (x >= 0 or self.value_type is not int)
+                       for x in v.values())
             return good, False
         return True, False  # object / any: types are given through ``also``
 
@@ -192,10 +198,13 @@ class Param:
 
 
 def _same(a: Any, b: Any) -> bool:
-    try:
-        return type(a) is type(b) and bool(a == b) or (isinstance(a, str) and a == b)
-    except Exception:  # noqa: BLE001 - arrays and odd objects compare as "not the same"
-        return False
+    """Equal and of the same kind (numbers compare by value, ``True`` is not ``1``)."""
+    num = (int, float, np.integer, np.floating)
+    if isinstance(a, (bool, np.bool_)) or isinstance(b, (bool, np.bool_)):
+        return type(a) is type(b) and a == b
+    if isinstance(a, num) and isinstance(b, num):
+        return bool(a == b)
+    return type(a) is type(b) and isinstance(a, (str, bytes, tuple)) and a == b
 
 
 def jsonable(value: Any) -> Any:
@@ -255,8 +264,7 @@ class Declared:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         decl = cls.declared()
-        self_p = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        sig_params = [self_p]
+        sig_params = []
         for p in sorted(decl.values(), key=lambda p: not p.positional):
             kind = inspect.Parameter.POSITIONAL_OR_KEYWORD if p.positional else inspect.Parameter.KEYWORD_ONLY
             default = inspect.Parameter.empty if p.default is REQUIRED else p.default

@@ -49,7 +49,7 @@ def unregister(family: str, name: str) -> None:
     _REGISTRY.get(family, {}).pop(name, None)
 
 
-def registered(family: str) -> dict[str, type]:
+def registered(family: str) -> dict[str, Any]:
     """The methods of a family, by name (in registration order)."""
     return dict(_REGISTRY.get(family, {}))
 

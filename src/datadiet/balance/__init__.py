@@ -1,6 +1,6 @@
 """Group weights, temperature schedules, quotas and resampling."""
 
-from datadiet.balance._allocate import round_preserving_sum, temperature_proportions, water_fill
+from datadiet._core._allocate import round_preserving_sum, temperature_proportions, water_fill
 from datadiet.balance._temperature import GroupBalanceSelector
 
 __all__ = ["GroupBalanceSelector", "round_preserving_sum", "temperature_proportions", "water_fill"]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 
-from datadiet._core._errors import DataError, DataTypeError
+from datadiet._core import Param, ParamError, register
+from datadiet._core._allocate import round_preserving_sum, temperature_proportions, water_fill
+from datadiet._core._errors import DataError
 from datadiet._core._hashing import hash_ids
-from datadiet.balance._allocate import round_preserving_sum, temperature_proportions, water_fill
-from datadiet.select._base import BaseSelector, Picked, Target, check_choice, check_number
+from datadiet.select._base import BUDGETED, BaseSelector, Picked, Target
 from datadiet.signals._table import Signals
 
 __all__ = ["GroupBalanceSelector"]
@@ -18,6 +18,7 @@ __all__ = ["GroupBalanceSelector"]
 _MODES = ("downsample", "upsample", "upweight")
 
 
+@register("select")
 class GroupBalanceSelector(BaseSelector):
     """Rebalance a group column (class, domain, language, cluster) to a budget.
 
@@ -37,24 +38,6 @@ class GroupBalanceSelector(BaseSelector):
     * ``upweight``: keep each row once and give it weight ``share_g / kept_g``,
       like loss upweighting; weights sum to the budget.
 
-    Parameters
-    ----------
-    budget : int, float or str
-        Examples, fraction or (downsample only) tokens. For ``upsample`` and
-        ``upweight`` it may exceed the input.
-    alpha : float, default 1.0
-        Temperature exponent, >= 0.
-    mode : {"downsample", "upsample", "upweight"}, default "downsample"
-    max_repeats : int or None, default None
-        Repetition cap for ``upsample`` (``None``: no cap); in ``upweight`` the
-        largest weight.
-    quotas : dict of group -> int, optional
-        Exact counts for named groups.
-    caps : dict of group -> int, or int, optional
-        Most examples a (named) group may contribute, repeats included.
-    seed : int, numpy Generator or None, default 0
-    allow_all : bool, default False
-
     Examples
     --------
     >>> groups = ["a"] * 90 + ["b"] * 10
@@ -66,38 +49,31 @@ class GroupBalanceSelector(BaseSelector):
     method = "balance"
     requires = ("groups",)
 
-    def __init__(self, *, budget: Any, alpha: float = 1.0, mode: str = "downsample",
-                 max_repeats: int | None = None, quotas: Mapping[str, int] | None = None,
-                 caps: Mapping[str, int] | int | None = None,
-                 seed: int | np.random.Generator | None = 0, allow_all: bool = False) -> None:
-        self.budget = budget
-        self.alpha = alpha
-        self.mode = mode
-        self.max_repeats = max_repeats
-        self.quotas = quotas
-        self.caps = caps
-        self.seed = seed
-        self.allow_all = allow_all
+    params = (
+        *BUDGETED,
+        Param("budget", "budget", None, "examples, fraction or (downsample only) tokens; may exceed the input "
+              "when upsampling or upweighting; omit it only when quotas name every group", none=True,
+              aliases=("-b",)),
+        Param("alpha", "float", 1.0, "group share ∝ size^alpha (1: natural mix, 0: equal groups)", low=0),
+        Param("mode", "choice", "downsample", "downsample, upsample (repeat rare groups) or upweight (weights)",
+              choices=_MODES),
+        Param("max_repeats", "int", None, "upsample: most copies of one example; upweight: the largest weight",
+              low=1, none=True),
+        Param("quotas", "mapping", None, "exact counts for named groups", none=True, value_type=int,
+              metavar="G=N,..."),
+        Param("caps", "mapping", None, "most examples a (named) group may contribute, repeats included; "
+              "one number caps every group", none=True, value_type=int, also=(int,), metavar="G=N,...|N"),
+    )
 
-    @property
-    def allows_repeats(self) -> bool:  # type: ignore[override]
+    def repeats_allowed(self) -> bool:
         return self.mode in ("upsample", "upweight")
 
     def _check_params(self) -> None:
-        check_number("alpha", self.alpha, low=0)
-        check_choice("mode", self.mode, _MODES)
-        check_number("max_repeats", self.max_repeats, low=1, integer=True, allow_none=True)
-        for name, d in (("quotas", self.quotas), ("caps", self.caps)):
-            if d is None or (name == "caps" and isinstance(d, (int, np.integer))):
-                continue
-            if not isinstance(d, Mapping):
-                raise DataTypeError(f"{name} must map group names to counts, got {type(d).__name__}")
-            for g, v in d.items():
-                check_number(f"{name}[{g!r}]", v, low=0, integer=True)
-        if isinstance(self.caps, (int, np.integer)):
-            check_number("caps", self.caps, low=0, integer=True)
         if self.budget is None and not self.quotas:
-            raise DataError("budget is required unless quotas name every group")
+            raise ParamError("budget", "given unless quotas name every group", None, type(self).__name__)
+        if isinstance(self.caps, (int, np.integer)) and self.caps < 0:
+            raise ParamError("caps", "a count >= 0 or a mapping of group names to counts", self.caps,
+                             type(self).__name__)
 
     def _target(self, sig: Signals) -> Target:
         if self.budget is None:

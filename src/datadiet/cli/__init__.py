@@ -20,6 +20,8 @@ COMMANDS = [
     ("datadiet.cli._report", "report"),
     ("datadiet.cli._demo", "demo"),
     ("datadiet.cli._dedup", "dedup"),
+    ("datadiet.cli._methods", "methods"),
+    ("datadiet.cli._run", "run"),
     ("datadiet.cli._negatives", "negatives"),
 ]
 

@@ -45,13 +45,13 @@ def cluster(input: str, k: int, model: str | None, metric: str, seed: int, niter
     """Cluster the vectors of INPUT (from --vectors, or --text embedded with --model) into --k groups."""
     import pyarrow.parquet as pq
 
-    from datadiet.cli._methods_embed import vectors_for
+    from datadiet.cli._vectors import vectors_for
     from datadiet.engine import load_signals
     from datadiet.index import kmeans
     from datadiet.signals import SignalCache
 
     if output is not None:
-        check_output_path(output, overwrite)
+        check_output_path(output, overwrite, suffixes=(".parquet",))
     source = open_source(input)
     columns = columns_from(kw)
     vec, how = vectors_for(source, columns, model)

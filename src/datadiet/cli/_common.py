@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from datadiet.engine import set_progress
+from datadiet._core import DatadietError, ParamError, set_progress
 from datadiet.signals import Columns
 
 __all__ = ["role_params", "role_options", "columns_from", "common_options", "user_errors", "print_summary", "USER_ERRORS"]
@@ -18,8 +19,11 @@ __all__ = ["role_params", "role_options", "columns_from", "common_options", "use
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Exceptions that mean "the user asked for something impossible": one line, exit 2.
-USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, PermissionError,
-               IsADirectoryError, NotADirectoryError, ImportError, KeyError)
+#: Anything else is a bug: exit 1, the traceback and a request to report it.
+USER_ERRORS = (DatadietError, FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError,
+               NotADirectoryError)
+
+REPORT_BUG = "this is a bug in datadiet; please report it with the command and the traceback above"
 
 
 def role_params() -> list[click.Option]:
@@ -58,24 +62,48 @@ def common_options(f: F) -> F:
     return f
 
 
+def _message(e: BaseException) -> str:
+    if isinstance(e, ParamError):
+        msg = e.format(flags=True)
+    else:
+        msg = str(e)
+    if isinstance(e, FileNotFoundError) and e.filename and not msg.startswith(str(e.filename)):
+        msg = f"{e.filename}: {e.strerror or msg}"
+    return msg.strip().splitlines()[0] if msg.strip() else type(e).__name__
+
+
+def debug_param() -> click.Option:
+    return click.Option(["--debug"], is_flag=True, help="Show the traceback of errors too.")
+
+
 def user_errors(f: F) -> F:
-    """Turn user errors into one line on stderr and exit code 2 (no traceback)."""
+    """One line on stderr and exit 2 for user errors; a traceback and exit 1 for bugs.
+
+    Adds ``--debug`` to the command: with it, user errors show their traceback too.
+    """
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = kwargs.pop("debug", False)
         set_progress(not kwargs.get("quiet", False))
         try:
             return f(*args, **kwargs)
         except USER_ERRORS as e:
-            msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
-            if isinstance(e, FileNotFoundError) and e.filename and not msg.startswith(str(e.filename)):
-                msg = f"{e.filename}: {e.strerror or msg}"
-            click.echo(f"error: {msg.strip().splitlines()[0] if msg.strip() else type(e).__name__}", err=True)
+            if debug:
+                traceback.print_exc()
+            click.echo(f"error: {_message(e)}", err=True)
             sys.exit(2)
         except MemoryError:
             click.echo("error: out of memory; use a smaller --batch-size or a smaller input", err=True)
             sys.exit(2)
+        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
+            raise
+        except Exception:
+            traceback.print_exc()
+            click.echo(f"error: {REPORT_BUG}", err=True)
+            sys.exit(1)
 
+    wrapper.__dict__.setdefault("__click_params__", []).append(debug_param())
     return wrapper  # type: ignore[return-value]
 
 

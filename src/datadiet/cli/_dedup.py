@@ -9,6 +9,7 @@ import click
 
 from datadiet._core._errors import DataError, MissingExtraError
 from datadiet.cli._common import common_options, print_summary, user_errors
+from datadiet.cli._generate import kwargs_from, options_for
 
 EPILOG = """
 \b
@@ -27,24 +28,47 @@ Then write the rows: datadiet apply sel.parquet data.jsonl -o kept.jsonl
 """
 
 
-def _build(exact: bool, near: float | None, semantic: float | None, keep: str, score: str | None, seed: int,
-           normalize: str, num_perm: int, shingle: str, ngram: int, verify: str, within: bool) -> Any:
+_NEAR_ONLY = ("num_perm", "shingle", "ngram", "bands", "rows", "fp_weight", "fn_weight", "verify")
+_SEMANTIC_ONLY = ("n_clusters", "search_threshold", "linkage", "n_probe")
+
+
+def _build(kw: dict[str, Any]) -> Any:
+    """The ``Dedup`` the options describe; options of a stage that is off are refused."""
     from datadiet.dedup import Dedup, ExactDedup, NearDedup, SemanticDedup
 
-    d = Dedup(exact=ExactDedup(normalize=normalize) if exact else False,
-              near=None if near is None else NearDedup(threshold=near, num_perm=num_perm, shingle=shingle,
-                                                       ngram=ngram, normalize=normalize, verify=verify),
-              semantic=None if semantic is None else SemanticDedup(threshold=semantic),
-              keep=keep, score=score, seed=seed, within=within)
-    d._check_params()
+    near_kw = {k: v for k, v in kwargs_from(NearDedup, kw).items() if k in _NEAR_ONLY + ("normalize",)}
+    sem_kw = {k: v for k, v in kwargs_from(SemanticDedup, kw).items() if k in _SEMANTIC_ONLY}
+    top = kwargs_from(Dedup, kw)
+    Dedup(**{k: v for k, v in top.items() if k in ("near", "semantic")}).validate_params()
+    for name, stage_kw, on in (("--near", near_kw, top.get("near")), ("--semantic", sem_kw, top.get("semantic"))):
+        unused = [k for k in stage_kw if k != "normalize"]
+        if on is None and unused:
+            raise DataError(f"--{unused[0].replace('_', '-')} sets {name} dedup, which is off; give {name} THRESHOLD")
+    ex_kw = {"normalize": near_kw["normalize"]} if "normalize" in near_kw else {}
+    exact = top.pop("exact", True)
+    d = Dedup(exact=ExactDedup(**ex_kw) if exact else False,
+              near=None if top.get("near") is None else NearDedup(threshold=top["near"], **near_kw),
+              semantic=None if top.get("semantic") is None else SemanticDedup(threshold=top["semantic"], **sem_kw),
+              **{k: v for k, v in top.items() if k not in ("near", "semantic")}, score=kw.get("score_col"),
+              within=not kw.get("only_against"))
+    d.validate_params()
     d._check_keep()
     return d
+
+
+def _dedup_options() -> list[click.Option]:
+    from datadiet.dedup import Dedup, NearDedup, SemanticDedup
+
+    return [*options_for(Dedup),
+            *[o for o in options_for(NearDedup) if o.name in _NEAR_ONLY + ("normalize",)],
+            *[o for o in options_for(SemanticDedup) if o.name in _SEMANTIC_ONLY]]
 
 
 def _signals(data: Any, cols: Any, near: Any, model: str | None, what: str) -> Any:
     from datadiet.dedup import minhash_signal
     from datadiet.engine import load_signals
     from datadiet.io import open_source
+    from datadiet.signals import MinHashSignal
 
     source = open_source(data)
     sig = load_signals(source, cols, keep_text=cols.text is not None)
@@ -53,7 +77,7 @@ def _signals(data: Any, cols: Any, near: Any, model: str | None, what: str) -> A
         s, c = minhash_signal(source, cols.text, **p)
         from datadiet.dedup._minhash import minhash_params
 
-        sig.extra["minhash"] = {"params": minhash_params(**p), "signatures": s, "counts": c}
+        sig.minhash = MinHashSignal(minhash_params(**p), s, c)
     if model is not None:
         try:
             from datadiet.signals import embed_source
@@ -74,54 +98,41 @@ def _signals(data: Any, cols: Any, near: Any, model: str | None, what: str) -> A
               help="Selection file (.parquet); a .manifest.json is written beside it.")
 @click.option("--text", "text_col", metavar="COL", help="Text column (needed by --exact and --near).")
 @click.option("--id", "id_col", metavar="COL", help="Column of unique ids (default: assign '<file>:<row>').")
-@click.option("--exact/--no-exact", default=True, show_default=True,
-              help="Drop exact duplicates after normalisation (needs --text).")
-@click.option("--near", type=float, metavar="JACCARD", help="Drop near duplicates above this Jaccard (e.g. 0.8).")
-@click.option("--semantic", type=float, metavar="COSINE",
-              help="Drop semantic duplicates above this cosine (e.g. 0.95); needs --vectors or --model.")
 @click.option("--vectors", "vectors_col", metavar="COL", help="Column of embeddings (lists of floats).")
 @click.option("--model", metavar="PATH", help="Embed --text with this local model folder or alias (static, minilm).")
 @click.option("--against", metavar="EVALSET",
               help="Evaluation set: drop training rows that duplicate it (reason 'contaminated').")
 @click.option("--only-against", is_flag=True, help="With --against: drop only contaminated rows, keep other duplicates.")
-@click.option("--keep", type=click.Choice(["first", "longest", "score", "random"]), default="first",
-              show_default=True, help="Which row of each duplicate cluster is kept.")
 @click.option("--score", "score_col", metavar="COL", help="Score column for --keep score (highest kept).")
-@click.option("--normalize", default="default", show_default=True,
-              help="Normalisation before comparing text: comma list of lower,space,punct,nfkc, or 'none'.")
-@click.option("--num-perm", type=int, default=128, show_default=True, help="MinHash permutations.")
-@click.option("--shingle", type=click.Choice(["word", "char"]), default="word", show_default=True)
-@click.option("--ngram", type=int, default=5, show_default=True, help="Words (or characters) per shingle.")
-@click.option("--verify", type=click.Choice(["jaccard", "signature", "none"]), default="jaccard",
-              show_default=True, help="Check LSH candidates by true Jaccard, by MinHash estimate, or not.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --keep random and k-means.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @common_options
 @user_errors
-def dedup(input: str, output: Path, text_col: str | None, id_col: str | None, exact: bool, near: float | None,
-          semantic: float | None, vectors_col: str | None, model: str | None, against: str | None,
-          only_against: bool, keep: str, score_col: str | None, normalize: str, num_perm: int, shingle: str,
-          ngram: int, verify: str, seed: int, overwrite: bool, quiet: bool) -> None:
+def dedup(input: str, output: Path, text_col: str | None, id_col: str | None, vectors_col: str | None,
+          model: str | None, against: str | None, only_against: bool, score_col: str | None, overwrite: bool,
+          quiet: bool, **kw: Any) -> None:
     """Find exact, near and semantic duplicates in INPUT and write a selection that drops them.
 
     Each dropped row names the row it duplicates (column duplicate_of) and the
     method that found it (dup_method).
     """
-    from datadiet.cli._select import _finish_selection
-    from datadiet.io import check_output_path, manifest_path
+    from datadiet.cli._select import finish_selection
+    from datadiet.io import check_output_path, manifest_path, open_source
     from datadiet.signals import Columns
 
     if vectors_col and model:
         raise DataError("give either --vectors COL or --model PATH, not both")
+    near, semantic, exact = kw.get("near"), kw.get("semantic"), kw.get("exact") is not False
     if semantic is not None and not (vectors_col or model):
         raise DataError("--semantic needs embeddings: name a column with --vectors, or a model with --model")
     if (exact or near is not None) and not text_col:
         raise DataError("--exact and --near need the text column: name it with --text (or pass --no-exact)")
     if only_against and not against:
         raise DataError("--only-against needs --against EVALSET")
-    d = _build(exact, near, semantic, keep, score_col, seed, normalize, num_perm, shingle, ngram, verify,
-               within=not only_against)
-    check_output_path(output, overwrite)
+    d = _build({**kw, "score_col": score_col, "only_against": only_against})
+    open_source(input)  # a missing input is named before an existing output
+    if against is not None:
+        open_source(against)
+    check_output_path(output, overwrite, suffixes=(".parquet",))
     check_output_path(manifest_path(output), overwrite)
     cols = Columns(id=id_col, text=text_col, scores=(score_col,) if score_col else (), vectors=vectors_col)
     nd = d._parts()[1]
@@ -131,12 +142,12 @@ def dedup(input: str, output: Path, text_col: str | None, id_col: str | None, ex
         ev_cols = Columns(text=text_col, vectors=vectors_col)
         _, ev = _signals(against, ev_cols, None, model, "--against")
     if nd is not None and not quiet:
-        click.echo(d._parts()[1].lsh_.tradeoff() if hasattr(nd, "lsh_") else "")
+        click.echo(nd.banding().tradeoff())
     d.fit(sig, against=ev)
     sel = d.selection_
     if against is not None:
         sel.info["against"] = against
-    mpath = _finish_selection(sel, source, cols, output, overwrite, input)
+    mpath = finish_selection(sel, source, cols, output, overwrite, input)
     print_summary("datadiet dedup", sel.manifest(), {"selection": output, "manifest": mpath}, quiet)
     if against is not None and not quiet and d.overlaps_ is not None:
         n = d.overlaps_.num_rows
@@ -146,3 +157,6 @@ def dedup(input: str, output: Path, text_col: str | None, id_col: str | None, ex
             click.echo(f"  {row['id']}  ->  {row['eval_id']}  ({row['method']})")
         if n > 10:
             click.echo(f"  ... (all {n:,} in {output}: reason 'contaminated', column duplicate_of)")
+
+
+dedup.params[2:2] = _dedup_options()

@@ -1,73 +1,70 @@
-"""Registry of methods for ``datadiet select``.
+"""``datadiet methods``: every registered method with its parameters, from the declarations.
 
-A method spec names the click options it adds, builds the selector from the
-parsed options, and says what it needs read. Adding a method is one spec in a
-module listed in ``SPEC_MODULES``.
+``datadiet methods --markdown`` writes the methods table of the docs (``docs/methods.md``).
 """
 
 from __future__ import annotations
 
-import importlib
-import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
 import click
 
-from datadiet._core._errors import DataError
-from datadiet.io import Selection
-from datadiet.signals import Columns
+from datadiet._core import REQUIRED, registered
 
-__all__ = ["MethodSpec", "register", "all_specs", "parse_mapping"]
+__all__ = ["methods", "methods_markdown"]
+
+FAMILIES = ("select", "dedup", "negatives", "train")
 
 
-@dataclass
-class MethodSpec:
-    """One ``--method`` of ``datadiet select``.
+def _load_families() -> None:
+    import datadiet  # noqa: F401  (registers select and balance)
+    import datadiet.dedup  # noqa: F401
 
-    ``build(opts)`` makes the selector; ``run(data, columns, opts)``, when given,
-    replaces the default "load signals, then fit" for methods that stream the
-    data themselves (e.g. DSIR).
+    for optional in ("datadiet.negatives", "datadiet.train"):
+        __import__(optional)
+
+
+def methods_markdown() -> str:
+    """The methods table: one section per family, one row per parameter."""
+    _load_families()
+    out = ["# Methods", "",
+           "Generated from the parameter declarations by `datadiet methods --markdown > docs/methods.md`;",
+           "do not edit by hand. `datadiet select METHOD --help` shows the same options.", ""]
+    for fam in FAMILIES:
+        regs = registered(fam)
+        if not regs:
+            continue
+        out += [f"## {fam}", ""]
+        for name, cls in regs.items():
+            doc = (cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+            out += [f"### `{name}` ({cls.__module__.split('._')[0]}.{cls.__name__})", "", doc, "",
+                    "| parameter | option | allowed | default | help |", "|---|---|---|---|---|"]
+            for p in cls.declared().values():
+                default = "required" if p.default is REQUIRED else f"`{p.default!r}`"
+                option = f"`{p.flag}`" if p.cli else "(Python only)"
+                allowed = p.describe().replace("|", "\\|")
+                out.append(f"| `{p.name}` | {option} | {allowed} | {default} | {p.help.replace('|', '/')} |")
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+@click.command("methods")
+@click.option("--markdown", is_flag=True, help="Write the full table (parameters included) as Markdown.")
+def methods(markdown: bool) -> None:
+    """List every registered method (selectors, dedup, miners, samplers) and what it does.
+
+    \b
+    Example:
+      datadiet methods
+      datadiet methods --markdown > docs/methods.md
     """
-
-    name: str
-    help: str
-    build: Callable[[dict[str, Any]], Any] | None = None
-    options: list[click.Option] = field(default_factory=list)
-    keep_text: bool = False
-    run: Callable[[Any, Columns, dict[str, Any]], Selection] | None = None
-
-
-_REGISTRY: dict[str, MethodSpec] = {}
-
-#: Modules that register specs when imported.
-SPEC_MODULES = ["datadiet.cli._methods_basic", "datadiet.cli._methods_dsir", "datadiet.cli._methods_embed"]
-
-
-def register(spec: MethodSpec) -> MethodSpec:
-    _REGISTRY[spec.name] = spec
-    return spec
-
-
-def all_specs() -> dict[str, MethodSpec]:
-    for mod in SPEC_MODULES:
-        importlib.import_module(mod)
-    return dict(_REGISTRY)
-
-
-def parse_mapping(text: str | None, what: str, value_type: type = float) -> dict[str, Any] | None:
-    """Parse ``a=1,b=2`` or a JSON object into a dict, with a readable error."""
-    if not text:
-        return None
-    text = text.strip()
-    try:
-        if text.startswith("{"):
-            raw = json.loads(text)
-        else:
-            raw = dict(part.split("=", 1) for part in text.split(",") if part.strip())
-        return {str(k).strip(): value_type(v) for k, v in raw.items()}
-    except (ValueError, json.JSONDecodeError):
-        kind = "integer" if value_type is int else "number"
-        raise DataError(f"cannot read {what} {text!r}: write name={kind} pairs separated by commas, "
-                         "e.g. 'sport=100,tech=50'") from None
+    if markdown:
+        click.echo(methods_markdown(), nl=False)
+        return
+    _load_families()
+    for fam in FAMILIES:
+        regs = registered(fam)
+        if regs:
+            click.echo(f"{fam}:")
+            width = max(map(len, regs)) + 2
+            for name, cls in regs.items():
+                doc = cls.summary or (cls.__doc__ or "").strip().split("\n")[0]
+                click.echo(f"  {name:<{width}}{doc}")

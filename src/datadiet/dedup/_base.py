@@ -14,7 +14,6 @@ is dropped with reason ``contaminated`` and ``duplicate_of`` naming that row.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -22,16 +21,25 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datadiet._core import hash_ids, resolve_seed, uniform_keys
-from datadiet._core._errors import DataError, DataTypeError
+from datadiet._core import Declared, Param, resolve_seed, tiebreak_keys, uniform_keys
+from datadiet._core._errors import DataError, DataTypeError, ParamError
 from datadiet.dedup._lsh import components
 from datadiet.dedup._normalize import as_text_array
 from datadiet.io._selection import Selection
 from datadiet.signals._table import Signals
 
-__all__ = ["BaseDedup", "KEEP_POLICIES", "Combined", "star_links"]
+__all__ = ["BaseDedup", "KEEP_POLICIES", "KEEP_PARAMS", "Combined", "star_links"]
 
 KEEP_POLICIES = ("first", "longest", "score", "random")
+
+#: The parameters every dedup method shares: which row of a duplicate cluster is kept, and cross-set mode.
+KEEP_PARAMS = (
+    Param("keep", "choice", "first", "which row of each duplicate cluster is kept: the first in input order, "
+          "the longest text, the highest score, or a random one keyed by (seed, id)", choices=KEEP_POLICIES),
+    Param("score", "str", None, "score column for keep='score' (the highest is kept)", none=True, cli=False),
+    Param("seed", "seed", 0, "seed of keep='random' and of k-means (None: fresh, recorded in the manifest)"),
+    Param("within", "bool", True, "in cross-set mode, also drop duplicates inside the training set", cli=False),
+)
 
 
 @dataclass
@@ -83,38 +91,21 @@ def star_links(groups: np.ndarray, rows: np.ndarray, rank: np.ndarray) -> tuple[
     return r[~new].astype(np.int64), head[~new].astype(np.int64)
 
 
-class BaseDedup:
+class BaseDedup(Declared):
     """Base of all dedup methods (estimator contract).
 
-    Subclasses set ``method`` and ``requires`` and implement ``_stages()``, a list
+    Subclasses declare ``params`` (``KEEP_PARAMS`` plus their own), set ``method``
+    and ``requires`` and implement ``_stages(seed)``, a list
     of ``(name, links)`` where ``links(combined, active, rank)`` returns arrays
     ``(a, b)`` of row positions to link, and ``iterate`` (bool attribute of the
     stage): repeat the stage on the rows it kept until it links nothing more.
     """
 
-    method: ClassVar[str] = ""
     requires: ClassVar[tuple[str, ...]] = ()
-
-    keep: str
-    score: str | None
-    seed: Any
-
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        return [p.name for p in inspect.signature(cls.__init__).parameters.values() if p.kind == p.KEYWORD_ONLY]
-
-    def get_params(self) -> dict[str, Any]:
-        """Constructor parameters, as given."""
-        return {k: getattr(self, k) for k in self._param_names()}
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
+    engines: ClassVar[tuple[str, ...]] = ("local",)
 
     # --- hooks -----------------------------------------------------------
-    def _check_params(self) -> None:
-        """Validate method parameters (override; raise ValueError / TypeError)."""
-
-    def _stages(self) -> list[Any]:
+    def _stages(self, seed: int) -> list[Any]:
         raise NotImplementedError
 
     def _requires(self) -> tuple[str, ...]:
@@ -138,8 +129,8 @@ class BaseDedup:
         sig = signals if signals is not None else Signals.from_arrays(**arrays)
         if not isinstance(sig, Signals):
             raise DataTypeError(f"fit takes a Signals object or keyword arrays, got {type(sig).__name__}")
+        self.validate_params()
         self._check_keep()
-        self._check_params()
         for s, what in ((sig, "the input"), (against, "the evaluation set (against)")):
             if s is None:
                 continue
@@ -160,21 +151,20 @@ class BaseDedup:
         seed = resolve_seed(self.seed)
         comb = _combine(sig, against)
         rank = self._rank(comb, seed)
-        parent, method_code, names, metrics = self._resolve(comb, rank)
+        parent, method_code, names, metrics = self._resolve(comb, rank, seed)
         self._finish(comb, parent, method_code, names, metrics, seed)
         return self
 
     def _check_keep(self) -> None:
-        if self.keep not in KEEP_POLICIES:
-            raise DataError(f"keep must be one of {', '.join(map(repr, KEEP_POLICIES))}; got {self.keep!r}")
         if self.keep == "score" and not isinstance(self.score, str):
-            raise DataError("keep='score' needs score=<name of a score column> (the highest score is kept)")
+            raise ParamError("score", "the name of a score column when keep='score' (the highest is kept)",
+                             self.score, type(self).__name__)
 
     def _rank(self, comb: Combined, seed: int) -> np.ndarray:
         """Preference of every row (0 = kept first); evaluation rows come before all training rows."""
         sig, nt = comb.sig, comb.n_train
         ids = sig.ids.slice(0, nt)
-        tie = hash_ids(ids, seed ^ 0x5EED)
+        tie = tiebreak_keys(ids, seed)
         if self.keep == "first":
             order = np.arange(nt)
         elif self.keep == "random":
@@ -191,7 +181,7 @@ class BaseDedup:
         rank[nt:] = np.arange(comb.n - nt)
         return rank
 
-    def _resolve(self, comb: Combined, rank: np.ndarray
+    def _resolve(self, comb: Combined, rank: np.ndarray, seed: int
                  ) -> tuple[np.ndarray, np.ndarray, list[str], dict[str, Any]]:
         n, nt = comb.n, comb.n_train
         parent = np.arange(n, dtype=np.int64)
@@ -199,7 +189,7 @@ class BaseDedup:
         active = np.ones(n, dtype=bool)
         names: list[str] = []
         metrics: dict[str, Any] = {}
-        for stage in self._stages():
+        for stage in self._stages(seed):
             names.append(stage.name)
             rounds = 0
             while True:
@@ -275,7 +265,7 @@ class BaseDedup:
         metrics["clusters"] = int(clusters)
         sel = Selection.from_indices(
             train_ids, kept_idx, drop_reason=reason, reason_names=["duplicate", "contaminated"],
-            method=self.method, params={**self._params_for_manifest(), "seed": seed}, seed=seed, metrics=metrics)
+            method=self.method, params={**self.manifest_params(), "seed": seed}, seed=seed, metrics=metrics)
         sel.extra["duplicate_of"] = dup_col
         sel.extra["dup_method"] = meth_col
         self.selection_ = sel
@@ -284,8 +274,3 @@ class BaseDedup:
         self.clusters_ = int(clusters)
         self.seed_ = seed
 
-    def _params_for_manifest(self) -> dict[str, Any]:
-        out = {}
-        for k, v in self.get_params().items():
-            out[k] = v.get_params() if isinstance(v, BaseDedup) else v
-        return out

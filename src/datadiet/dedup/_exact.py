@@ -8,7 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datadiet.dedup._base import BaseDedup, Combined, star_links
+from datadiet._core import Param, register
+from datadiet.dedup._base import KEEP_PARAMS, BaseDedup, Combined, star_links
 from datadiet.dedup._normalize import Normalization, as_text_array
 
 __all__ = ["ExactDedup", "ExactStage"]
@@ -32,23 +33,9 @@ class ExactStage:
         return star_links(groups, rows, rank)
 
 
+@register("dedup")
 class ExactDedup(BaseDedup):
     """Drop rows whose text equals an earlier-kept row's text after normalisation.
-
-    Parameters
-    ----------
-    normalize : Normalization or str, default "default"
-        Lower-case, collapse whitespace, strip punctuation and apply NFKC before
-        comparing (see :class:`Normalization`; ``None`` compares raw text).
-    keep : {"first", "longest", "score", "random"}, default "first"
-        Which row of each duplicate cluster is kept: the first in input order, the
-        longest text, the highest ``score``, or a random one keyed by ``(seed, id)``.
-    score : str, optional
-        Score column for ``keep="score"``.
-    seed : int, numpy Generator or None, default 0
-    within : bool, default True
-        In cross-set mode, also remove duplicates inside the training set (else
-        only rows that duplicate the evaluation set).
 
     Examples
     --------
@@ -60,16 +47,14 @@ class ExactDedup(BaseDedup):
     method = "exact"
     requires = ("text",)
 
-    def __init__(self, *, normalize: Any = "default", keep: str = "first", score: str | None = None,
-                 seed: int | np.random.Generator | None = 0, within: bool = True) -> None:
-        self.normalize = normalize
-        self.keep = keep
-        self.score = score
-        self.seed = seed
-        self.within = within
+    params = (
+        Param("normalize", "any", "default", "normalisation before comparing: comma list of lower, space, punct, "
+              "nfkc, 'default' or 'none'"),
+        *KEEP_PARAMS,
+    )
 
     def _check_params(self) -> None:
         Normalization.parse(self.normalize)
 
-    def _stages(self) -> list[Any]:
+    def _stages(self, seed: int) -> list[Any]:
         return [ExactStage(self.normalize)]

@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from datadiet._core import Param, register
 from datadiet._core._errors import DataError
-from datadiet.dedup._base import BaseDedup, Combined
+from datadiet.dedup._base import KEEP_PARAMS, BaseDedup, Combined
 from datadiet.dedup._lsh import LSHParams, band_links, choose_bands
 from datadiet.dedup._minhash import jaccard_pairs, minhash_params, minhash_signatures
 from datadiet.dedup._normalize import Normalization
@@ -27,8 +28,7 @@ class NearStage:
         self.o = owner
         self.params = minhash_params(num_perm=owner.num_perm, shingle=owner.shingle, ngram=owner.ngram,
                                      normalize=owner.normalize)
-        self.lsh: LSHParams = choose_bands(owner.threshold, owner.num_perm, fp_weight=owner.fp_weight,
-                                           fn_weight=owner.fn_weight, bands=owner.bands, rows=owner.rows)
+        self.lsh: LSHParams = owner.banding()
         self.sig: np.ndarray | None = None
         self.count: np.ndarray | None = None
         self.metrics: dict[str, Any] = {"lsh_bands": self.lsh.bands, "lsh_rows": self.lsh.rows,
@@ -36,9 +36,9 @@ class NearStage:
 
     def _signatures(self, comb: Combined) -> tuple[np.ndarray, np.ndarray]:
         if self.sig is None:
-            pre = comb.sig.extra.get("minhash") if comb.n == comb.n_train else None
-            if pre is not None and pre.get("params") == self.params and len(pre["signatures"]) == comb.n:
-                self.sig, self.count = pre["signatures"], pre["counts"]
+            pre = comb.sig.minhash if comb.n == comb.n_train else None
+            if pre is not None and pre.params == self.params and len(pre.signatures) == comb.n:
+                self.sig, self.count = pre.signatures, pre.counts
             else:
                 if comb.sig.text is None:
                     raise DataError("near-duplicate search needs the text (or cached MinHash signatures)")
@@ -68,32 +68,9 @@ class NearStage:
         return a, b
 
 
+@register("dedup")
 class NearDedup(BaseDedup):
     """Drop near-duplicate texts: MinHash + LSH, clusters by connected components.
-
-    Parameters
-    ----------
-    threshold : float, default 0.8
-        Jaccard similarity of shingle sets above which two texts are duplicates.
-    num_perm : int, default 128
-        MinHash permutations.
-    shingle : {"word", "char"}, default "word"
-    ngram : int, default 5
-        Words (or characters) per shingle.
-    normalize : Normalization or str, default "default"
-    bands, rows : int, optional
-        LSH banding; chosen from ``threshold`` and ``num_perm`` when not given
-        (see :func:`choose_bands`; the trade-off is in ``lsh_.tradeoff()``).
-    fp_weight, fn_weight : float, default 0.5
-        Weights of false positives and false negatives when choosing the banding.
-    verify : {"jaccard", "signature", "none"}, default "jaccard"
-        Check each LSH candidate pair by its true Jaccard similarity (recomputed
-        from the text), by the MinHash estimate, or not at all.
-    keep : {"first", "longest", "score", "random"}, default "first"
-    score : str, optional
-    seed : int, numpy Generator or None, default 0
-        Seeds ``keep="random"`` (signatures use fixed permutations).
-    within : bool, default True
 
     Examples
     --------
@@ -106,39 +83,39 @@ class NearDedup(BaseDedup):
     method = "near"
     requires = ("text",)
 
-    def __init__(self, *, threshold: float = 0.8, num_perm: int = 128, shingle: str = "word", ngram: int = 5,
-                 normalize: Any = "default", bands: int | None = None, rows: int | None = None,
-                 fp_weight: float = 0.5, fn_weight: float = 0.5, verify: str = "jaccard", keep: str = "first",
-                 score: str | None = None, seed: int | np.random.Generator | None = 0,
-                 within: bool = True) -> None:
-        self.threshold = threshold
-        self.num_perm = num_perm
-        self.shingle = shingle
-        self.ngram = ngram
-        self.normalize = normalize
-        self.bands = bands
-        self.rows = rows
-        self.fp_weight = fp_weight
-        self.fn_weight = fn_weight
-        self.verify = verify
-        self.keep = keep
-        self.score = score
-        self.seed = seed
-        self.within = within
+    params = (
+        Param("threshold", "float", 0.8, "Jaccard similarity of shingle sets above which texts are duplicates",
+              low=0, high=1, low_open=True),
+        Param("num_perm", "int", 128, "MinHash permutations", low=1),
+        Param("shingle", "choice", "word", "shingles of words or of characters", choices=("word", "char")),
+        Param("ngram", "int", 5, "words (or characters) per shingle", low=1),
+        Param("normalize", "any", "default", "normalisation before comparing: comma list of lower, space, punct, "
+              "nfkc, 'default' or 'none'"),
+        Param("bands", "int", None, "LSH bands (default: chosen from threshold and num_perm)", low=1, none=True),
+        Param("rows", "int", None, "LSH rows per band (default: chosen with bands)", low=1, none=True),
+        Param("fp_weight", "float", 0.5, "weight of false positives when choosing the banding", low=0),
+        Param("fn_weight", "float", 0.5, "weight of false negatives when choosing the banding", low=0),
+        Param("verify", "choice", "jaccard", "check LSH candidates by true Jaccard, by the MinHash estimate, or not",
+              choices=VERIFY),
+        *KEEP_PARAMS,
+    )
 
     def _check_params(self) -> None:
-        if self.verify not in VERIFY:
-            raise DataError(f"verify must be one of {', '.join(map(repr, VERIFY))}; got {self.verify!r}")
         Normalization.parse(self.normalize)
         minhash_params(num_perm=self.num_perm, shingle=self.shingle, ngram=self.ngram, normalize=self.normalize)
-        self.lsh_ = choose_bands(self.threshold, self.num_perm, fp_weight=self.fp_weight,
-                                 fn_weight=self.fn_weight, bands=self.bands, rows=self.rows)
+        self.banding()
+
+    def banding(self) -> LSHParams:
+        """The LSH banding these parameters give (``bands`` x ``rows``, with its trade-off)."""
+        return choose_bands(self.threshold, self.num_perm, fp_weight=self.fp_weight, fn_weight=self.fn_weight,
+                            bands=self.bands, rows=self.rows)
 
     def _requires(self) -> tuple[str, ...]:
         return ("text",)
 
-    def _stages(self) -> list[Any]:
+    def _stages(self, seed: int) -> list[Any]:
         stage = NearStage(self)
+        self.lsh_ = stage.lsh
         self._stage = stage
         return [stage]
 

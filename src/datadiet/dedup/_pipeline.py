@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from datadiet._core._errors import DataError, DataTypeError
-from datadiet.dedup._base import BaseDedup
+from datadiet._core import Param, ParamError
+from datadiet.dedup._base import KEEP_PARAMS, BaseDedup
 from datadiet.dedup._exact import ExactDedup, ExactStage
 from datadiet.dedup._near import NearDedup, NearStage
 from datadiet.dedup._semantic import SemanticDedup, SemanticStage
@@ -22,20 +20,6 @@ class Dedup(BaseDedup):
     ``duplicate_of`` names the row finally kept and ``dup_method`` the stage
     that dropped it.
 
-    Parameters
-    ----------
-    exact : bool or ExactDedup, default True
-        Exact duplicates after normalisation (an ``ExactDedup`` sets its options).
-    near : float, NearDedup or None, default None
-        Jaccard threshold of near duplicates (or a configured ``NearDedup``).
-    semantic : float, SemanticDedup or None, default None
-        Cosine threshold of semantic duplicates (or a configured ``SemanticDedup``).
-    keep : {"first", "longest", "score", "random"}, default "first"
-        Keep policy of every stage (the stages' own ``keep`` is not used).
-    score : str, optional
-    seed : int, numpy Generator or None, default 0
-    within : bool, default True
-        In cross-set mode, also remove duplicates inside the training set.
 
     Examples
     --------
@@ -48,65 +32,46 @@ class Dedup(BaseDedup):
 
     method = "dedup"
 
-    def __init__(self, *, exact: bool | ExactDedup = True, near: float | NearDedup | None = None,
-                 semantic: float | SemanticDedup | None = None, keep: str = "first", score: str | None = None,
-                 seed: int | np.random.Generator | None = 0, within: bool = True) -> None:
-        self.exact = exact
-        self.near = near
-        self.semantic = semantic
-        self.keep = keep
-        self.score = score
-        self.seed = seed
-        self.within = within
+    params = (
+        Param("exact", "bool", True, "exact duplicates after normalisation (an ExactDedup sets its options)",
+              also=(ExactDedup,)),
+        Param("near", "float", None, "Jaccard threshold of near duplicates (or a configured NearDedup)",
+              low=0, high=1, low_open=True, none=True, also=(NearDedup,)),
+        Param("semantic", "float", None, "cosine threshold of semantic duplicates (or a configured SemanticDedup)",
+              low=-1, high=1, none=True, also=(SemanticDedup,)),
+        *KEEP_PARAMS,
+    )
 
     def _parts(self) -> tuple[ExactDedup | None, NearDedup | None, SemanticDedup | None]:
-        if isinstance(self.exact, ExactDedup):
-            ex: ExactDedup | None = self.exact
-        elif isinstance(self.exact, (bool, np.bool_)):
-            ex = ExactDedup() if self.exact else None
-        else:
-            raise DataTypeError(f"exact must be True, False or an ExactDedup; got {self.exact!r}")
-        if self.near is None or isinstance(self.near, NearDedup):
-            nd = self.near
-        elif isinstance(self.near, (int, float)) and not isinstance(self.near, bool):
-            nd = NearDedup(threshold=float(self.near))
-        else:
-            raise DataTypeError(f"near must be a Jaccard threshold in (0, 1), a NearDedup or None; got {self.near!r}")
-        if self.semantic is None or isinstance(self.semantic, SemanticDedup):
-            sd = self.semantic
-        elif isinstance(self.semantic, (int, float)) and not isinstance(self.semantic, bool):
-            sd = SemanticDedup(threshold=float(self.semantic))
-        else:
-            raise DataTypeError(f"semantic must be a cosine threshold, a SemanticDedup or None; got {self.semantic!r}")
+        ex = self.exact if isinstance(self.exact, ExactDedup) else ExactDedup() if self.exact else None
+        nd = self.near if isinstance(self.near, NearDedup) or self.near is None \
+            else NearDedup(threshold=float(self.near))
+        sd = self.semantic if isinstance(self.semantic, SemanticDedup) or self.semantic is None \
+            else SemanticDedup(threshold=float(self.semantic))
         return ex, nd, sd
 
     def _check_params(self) -> None:
         ex, nd, sd = self._parts()
         if ex is None and nd is None and sd is None:
-            raise DataError("nothing to do: turn on at least one of exact, near or semantic")
+            raise ParamError("exact", "True, or near or semantic given (nothing to do otherwise)", self.exact,
+                             "Dedup")
         for part in (ex, nd, sd):
             if part is not None:
-                part._check_params()
+                part.validate_params()
 
     def _requires(self) -> tuple[str, ...]:
         ex, nd, sd = self._parts()
         return (("text",) if ex is not None or nd is not None else ()) + (("vectors",) if sd is not None else ())
 
-    def _stages(self) -> list[Any]:
-        from datadiet._core import resolve_seed
-
+    def _stages(self, seed: int) -> list[Any]:
         ex, nd, sd = self._parts()
         stages: list[Any] = []
         if ex is not None:
             stages.append(ExactStage(ex.normalize))
         if nd is not None:
-            self.near_ = nd
-            nd.lsh_ = nd.lsh_ if hasattr(nd, "lsh_") else None  # type: ignore[assignment]
-            nd._check_params()
-            stages.append(NearStage(nd))
-            self.lsh_ = nd.lsh_
+            near = NearStage(nd)
+            self.lsh_ = near.lsh
+            stages.append(near)
         if sd is not None:
-            sd.seed_int = resolve_seed(self.seed) if not isinstance(self.seed, np.random.Generator) else 0
-            stages.append(SemanticStage(sd))
-        self._stage_objs = stages
+            stages.append(SemanticStage(sd, seed))
         return stages

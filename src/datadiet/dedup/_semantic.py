@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from datadiet._core import Param, ParamError, register
 from datadiet._core._errors import DataError
-from datadiet.dedup._base import BaseDedup, Combined
-from datadiet.select._base import check_choice, check_number
+from datadiet.dedup._base import KEEP_PARAMS, BaseDedup, Combined
 
 __all__ = ["SemanticDedup", "semantic_pairs"]
 
@@ -67,8 +67,9 @@ class SemanticStage:
     name = "semantic"
     iterate = False
 
-    def __init__(self, owner: SemanticDedup) -> None:
+    def __init__(self, owner: SemanticDedup, seed: int) -> None:
         self.o = owner
+        self.seed = seed
         self.metrics: dict[str, Any] = {}
         self.pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.fixed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -92,7 +93,7 @@ class SemanticStage:
         k = int(min(k, distinct, n))
         second = None
         if k > 1:
-            res = kmeans(x, k, spherical=True, seed=self.o.seed_int, ids=comb.sig.ids.take(rows))
+            res = kmeans(x, k, spherical=True, seed=self.seed, ids=comb.sig.ids.take(rows))
             labels = res.labels
             if self.o.n_probe == 2:
                 second = _second_nearest(x, res.centroids, labels)
@@ -164,32 +165,9 @@ def _second_nearest(x: np.ndarray, centroids: np.ndarray, labels: np.ndarray) ->
     return np.where(top[:, 0] == labels, top[:, 1], top[:, 0]).astype(np.int64)
 
 
+@register("dedup")
 class SemanticDedup(BaseDedup):
     """Drop semantic duplicates: rows of one k-means cluster whose embeddings have cosine >= threshold.
-
-    Parameters
-    ----------
-    threshold : float, default 0.95
-        Cosine similarity above which two rows are duplicates (SemDeDup's ``1 - eps``).
-    n_clusters : int, optional
-        k-means clusters (default ``sqrt(n / 4)``); pairs are only searched inside a cluster.
-    search_threshold : float, optional
-        Lowest cosine kept from the neighbour search (default ``threshold``); set it lower
-        to call :meth:`rethreshold` with thresholds down to it.
-    keep : {"first", "longest", "score", "random"}, default "first"
-    score : str, optional
-    seed : int, numpy Generator or None, default 0
-        Seeds k-means and ``keep="random"``.
-    within : bool, default True
-    n_probe : {1, 2}, default 2
-        Clusters a row is searched from: its own, or its own and its second-nearest
-        (finds duplicates that k-means put on either side of a boundary; about
-        twice the search work).
-    linkage : {"greedy", "components"}, default "greedy"
-        ``greedy`` (SemDeDup, semhash): in keep order, drop a row linked to a row
-        already kept, so every dropped row is above the threshold to the row it
-        names. ``components``: drop all but one row of each connected component of
-        the links (duplicates can then chain through dense regions).
 
     Examples
     --------
@@ -203,34 +181,27 @@ class SemanticDedup(BaseDedup):
     method = "semantic"
     requires = ("vectors",)
 
-    def __init__(self, *, threshold: float = 0.95, n_clusters: int | None = None,
-                 search_threshold: float | None = None, keep: str = "first", score: str | None = None,
-                 seed: int | np.random.Generator | None = 0, within: bool = True,
-                 linkage: str = "greedy", n_probe: int = 2) -> None:
-        self.threshold = threshold
-        self.n_clusters = n_clusters
-        self.search_threshold = search_threshold
-        self.keep = keep
-        self.score = score
-        self.seed = seed
-        self.within = within
-        self.linkage = linkage
-        self.n_probe = n_probe
+    params = (
+        Param("threshold", "float", 0.95, "cosine similarity above which two rows are duplicates (SemDeDup's 1 - eps)",
+              low=-1, high=1),
+        Param("n_clusters", "int", None, "k-means clusters (default sqrt(n / 4)); pairs are searched inside them",
+              low=1, none=True),
+        Param("search_threshold", "float", None, "lowest cosine kept from the neighbour search (default: threshold); "
+              "lower it to call rethreshold() down to it", low=-1, high=1, none=True),
+        *KEEP_PARAMS,
+        Param("linkage", "choice", "greedy", "greedy: drop a row linked to an already kept row (SemDeDup); "
+              "components: keep one row per connected component", choices=("greedy", "components")),
+        Param("n_probe", "choice", 2, "clusters a row is searched from: its own, or also its second-nearest",
+              choices=(1, 2)),
+    )
 
     def _check_params(self) -> None:
-        check_choice("linkage", self.linkage, ("greedy", "components"))
-        check_choice("n_probe", self.n_probe, (1, 2))
-        check_number("threshold", self.threshold, low=-1.0, high=1.0)
-        check_number("search_threshold", self.search_threshold, low=-1.0, high=1.0, allow_none=True)
-        check_number("n_clusters", self.n_clusters, low=1, integer=True, allow_none=True)
         if self.search_threshold is not None and self.search_threshold > self.threshold:
-            raise DataError(f"search_threshold ({self.search_threshold}) must be <= threshold ({self.threshold})")
+            raise ParamError("search_threshold", f"<= threshold ({self.threshold})", self.search_threshold,
+                             type(self).__name__)
 
-    def _stages(self) -> list[Any]:
-        from datadiet._core import resolve_seed
-
-        self.seed_int = resolve_seed(self.seed) if not isinstance(self.seed, np.random.Generator) else 0
-        stage = SemanticStage(self)
+    def _stages(self, seed: int) -> list[Any]:
+        stage = SemanticStage(self, seed)
         if getattr(self, "_fixed", None) is not None:
             stage.fixed = self._fixed
         self._stage = stage
@@ -253,7 +224,7 @@ class SemanticDedup(BaseDedup):
         """
         if not hasattr(self, "pairs_"):
             raise DataError("call fit before rethreshold")
-        check_number("threshold", threshold, low=-1.0, high=1.0)
+        type(self).declared()["threshold"].check(threshold, type(self).__name__)
         if threshold < self.search_threshold_:
             raise DataError(f"threshold {threshold} is below the search threshold {self.search_threshold_} of "
                              f"the fit; refit with search_threshold <= {threshold}")

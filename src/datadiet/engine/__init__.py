@@ -2,9 +2,10 @@
 
 from datadiet._core._progress import progress, set_progress
 from datadiet.engine._dsir import dsir_select
-from datadiet.engine._local import LocalEngine, get_engine
+from datadiet.engine._engines import get_engine
+from datadiet.engine._local import LocalEngine
 from datadiet.engine._ray import RayEngine
-from datadiet.engine._scan import SignalStep, for_each_batch, load_signals, total_rows
+from datadiet.engine._scan import SignalStep, load_signals
 from datadiet.engine._step import Step
 
-__all__ = ["LocalEngine", "RayEngine", "SignalStep", "Step", "get_engine", "dsir_select", "for_each_batch", "load_signals", "progress", "set_progress", "total_rows"]
+__all__ = ["LocalEngine", "RayEngine", "SignalStep", "Step", "get_engine", "dsir_select", "load_signals", "progress", "set_progress"]

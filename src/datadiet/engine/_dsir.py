@@ -9,15 +9,48 @@ import numpy as np
 import pyarrow as pa
 
 from datadiet._core import resolve_seed
-from datadiet._core._errors import DataError
+from datadiet._core._errors import DataError, DataTypeError
 from datadiet.io._ids import check_unique
 from datadiet.io._read import open_source
 from datadiet.io._selection import Selection
-from datadiet.select._dsir import _describe_target, _picked, check_dsir_params, run_dsir
+from datadiet.select._dsir import (
+    DSIRSelector,
+    TargetCounts,
+    _picked,
+    count_target,
+    is_texts,
+    run_dsir,
+    target_items,
+)
 from datadiet.signals._ngrams import DEFAULT_BUCKETS, NgramBatch, iter_ngrams
 from datadiet.signals._table import Columns
 
-__all__ = ["dsir_select"]
+__all__ = ["dsir_select", "target_counts"]
+
+
+def target_counts(target: Any, text: str = "text", *, buckets: int = DEFAULT_BUCKETS, n_jobs: int = 1,
+                  cache: Any = False) -> TargetCounts:
+    """Hashed n-gram counts of each target, streamed from disk.
+
+    ``target`` is a dataset (anything :func:`~datadiet.io.open_source` reads; its
+    ``text`` column is used), a sequence of texts, or a mapping name -> either.
+    """
+    names, rows = [], []
+    for name, t in target_items(target):
+        what = "the target" if name == "target" else f"target {name!r}"
+        if is_texts(t):
+            col = "text"
+            src = open_source(pa.table({col: pa.array(list(t), pa.large_string())}), name=what)
+        elif isinstance(t, str) and not any(ch in t for ch in "/\\.*?[") and len(t.split()) > 1:
+            raise DataTypeError(f"{what} looks like a text, not a dataset path; pass a list of texts")
+        else:
+            col = text
+            src = open_source(t, name=what)
+            src.check_columns([text])
+        batches = (nb for _ids, nb in iter_ngrams(src, col, buckets=buckets, cache=cache, n_jobs=n_jobs, what=what))
+        rows.append(count_target(name, batches, buckets, col))
+        names.append(name)
+    return TargetCounts(names, np.stack(rows), [int(r.sum()) for r in rows])
 
 
 def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None, mode: str = "resample",
@@ -62,9 +95,12 @@ def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None,
     >>> sel.indices.tolist()
     [0]
     """
-    check_dsir_params(mode=mode, sampling=sampling, buckets=buckets, smoothing=smoothing, clip=clip, n_jobs=n_jobs)
+    spec = DSIRSelector(target=target, budget=budget, mode=mode, sampling=sampling, buckets=buckets,
+                        target_text=target_text or columns.text or "text", proportions=proportions,
+                        smoothing=smoothing, clip=clip, seed=seed, allow_all=allow_all, n_jobs=n_jobs)
+    spec.validate_params()
     if not columns.text:
-        raise DataError("DSIR needs the pool's text: name the column with --text")
+        raise DataError("DSIR needs the pool's text column (Columns(text=...), --text on the command line)")
     seed_ = resolve_seed(seed)
     src = open_source(pool)
     src.check_columns([columns.text, columns.id, columns.tokens])
@@ -76,23 +112,22 @@ def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None,
 
     tokens = None
     if columns.tokens:
-        from datadiet.engine._scan import _to_float
+        from datadiet.io._columns import column_floats
 
-        parts = [_to_float(b.table.column(columns.tokens), columns.tokens) for b in src.batches([columns.tokens])]
+        parts = [column_floats(b.table.column(columns.tokens), columns.tokens) for b in src.batches([columns.tokens])]
         tokens = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
-    res = run_dsir(stream, target, target_text=target_text or columns.text, budget=budget, mode=mode,
-                   sampling=sampling, buckets=int(buckets), proportions=proportions, smoothing=smoothing,
-                   clip=clip, seed=seed_, allow_all=allow_all, tokens=tokens, n_jobs=n_jobs)
+    targets = target_counts(target, target_text or columns.text, buckets=int(buckets), n_jobs=n_jobs)
+    res = run_dsir(stream, targets, budget=budget, mode=mode, sampling=sampling, buckets=int(buckets),
+                   proportions=proportions, smoothing=smoothing, clip=clip, seed=seed_, allow_all=allow_all,
+                   tokens=tokens)
     check_unique(res.ids, columns.id)
     p = _picked(res)
     sel = Selection.from_indices(
         res.ids, p.indices, weights=p.weights, drop_reason=p.drop_reason, reason_names=p.reason_names,
-        method="dsir", seed=seed_, metrics=p.metrics,
-        params={"target": _describe_target(target), "budget": None if budget is None else str(budget),
-                "mode": mode, "sampling": sampling, "buckets": int(buckets), "target_text": target_text,
-                "proportions": proportions, "smoothing": smoothing, "clip": clip, "seed": seed_},
+        method="dsir", seed=seed_, metrics=p.metrics, params={**spec.manifest_params(), "seed": seed_},
     )
     sel.extra.update(p.extra)
     if tokens is not None:
         sel.metrics["tokens_kept"] = int((tokens * sel.repeats).sum())
+        sel.metrics["tokens_input"] = int(tokens.sum())
     return sel

@@ -6,12 +6,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from datadiet._core._errors import DataError
 from datadiet._core._progress import progress
 from datadiet.engine._step import Step
 from datadiet.io._read import open_source
 
-__all__ = ["LocalEngine", "get_engine"]
+__all__ = ["LocalEngine"]
 
 
 class LocalEngine:
@@ -20,7 +19,7 @@ class LocalEngine:
     name = "local"
 
     def run(self, data: Any, step: Step, *, batch_size: int = 65536, description: str = "reading") -> pa.Table:
-        from datadiet.engine._scan import total_rows
+        from datadiet.io._columns import total_rows
 
         source = open_source(data)
         source.check_columns(step.columns)
@@ -33,16 +32,3 @@ class LocalEngine:
         if not parts:
             return pa.table({})
         return pa.concat_tables(parts)
-
-
-def get_engine(engine: Any = None) -> Any:
-    """``None`` / ``"local"`` -> :class:`LocalEngine`; ``"ray"`` -> :class:`RayEngine`; an engine object as is."""
-    if engine is None or engine == "local":
-        return LocalEngine()
-    if engine == "ray":
-        from datadiet.engine._ray import RayEngine
-
-        return RayEngine()
-    if hasattr(engine, "run"):
-        return engine
-    raise DataError(f"engine must be 'local', 'ray' or an engine object; got {engine!r}")

@@ -2,67 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from datadiet._core._errors import DataError, DataTypeError
-from datadiet._core._progress import progress
 from datadiet.engine._step import Step
+from datadiet.io._columns import column_floats, column_vectors
 from datadiet.io._ids import batch_ids, check_unique
-from datadiet.io._read import Batch, Source, open_source
+from datadiet.io._read import Batch, open_source
 from datadiet.signals._table import Columns, Signals
 from datadiet.signals._tokens import estimate_tokens
 
-__all__ = ["load_signals", "for_each_batch", "total_rows", "SignalStep"]
-
-
-def total_rows(source: Source) -> int | None:
-    """Row count when it is cheap to know (tables and Parquet), else ``None``."""
-    if source.table is not None:
-        return source.table.num_rows
-    import pyarrow.parquet as pq
-
-    if all(f.suffix.lower() in (".parquet", ".pq") for f in source.files):
-        return sum(pq.ParquetFile(f).metadata.num_rows for f in source.files)
-    return None
-
-
-def for_each_batch(source: Source, columns: list[str], fn: Callable[[Batch], Any],
-                   description: str = "reading", batch_size: int = 65536) -> list[Any]:
-    """Run ``fn`` on every batch (with a progress bar) and return the results in order."""
-    out = []
-    with progress(description, total_rows(source)) as bar:
-        for batch in source.batches(columns, batch_size):
-            out.append(fn(batch))
-            bar.advance(batch.table.num_rows)
-    return out
-
-
-def _to_float(col: pa.ChunkedArray, name: str) -> np.ndarray:
-    if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_boolean(col.type)):
-        raise DataTypeError(f"column {name!r} must hold numbers, found {col.type}")
-    if col.null_count:
-        raise DataError(f"column {name!r} has {col.null_count} empty (null) values; fill or drop them first")
-    return col.to_numpy().astype(np.float64)
-
-
-def _to_vectors(col: pa.ChunkedArray, name: str) -> np.ndarray:
-    t = col.type
-    if not (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)):
-        raise DataTypeError(f"column {name!r} must hold lists of floats (vectors), found {t}")
-    arr = col.combine_chunks()
-    if arr.null_count:
-        raise DataError(f"column {name!r} has {arr.null_count} empty (null) vectors")
-    lengths = pc.list_value_length(arr).to_numpy(zero_copy_only=False)
-    if len(lengths) and (lengths != lengths[0]).any():
-        raise DataError(f"column {name!r} holds vectors of different lengths ({lengths.min()}..{lengths.max()})")
-    flat = pc.list_flatten(arr).to_numpy(zero_copy_only=False).astype(np.float32)
-    d = int(lengths[0]) if len(lengths) else 0
-    return flat.reshape(len(arr), d)
+__all__ = ["load_signals", "SignalStep"]
 
 
 class SignalStep(Step):
@@ -87,16 +39,16 @@ class SignalStep(Step):
             if self.keep_text:
                 out["text"] = txt.combine_chunks().cast(pa.large_string())
         if c.tokens:
-            out["tokens"] = _to_float(t.column(c.tokens), c.tokens)
+            out["tokens"] = column_floats(t.column(c.tokens), c.tokens)
         if group_col:
             g = t.column(group_col).combine_chunks()
             if g.null_count:
                 raise DataError(f"column {group_col!r} has {g.null_count} empty (null) values; fill or drop them first")
             out["group"] = (g.dictionary_decode() if pa.types.is_dictionary(g.type) else g).cast(pa.string())
         for name in c.scores:
-            out[f"score:{name}"] = _to_float(t.column(name), name)
+            out[f"score:{name}"] = column_floats(t.column(name), name)
         if c.vectors:
-            vec = _to_vectors(t.column(c.vectors), c.vectors)
+            vec = column_vectors(t.column(c.vectors), c.vectors)
             out["vectors"] = pa.FixedSizeListArray.from_arrays(pa.array(vec.ravel()), vec.shape[1])
         return pa.table(out)
 
@@ -118,7 +70,7 @@ def load_signals(data: Any, columns: Columns, *, keep_text: bool = False, need_t
     >>> s.group_names, s.tokens.tolist()
     (['x', 'y'], [1, 1])
     """
-    from datadiet.engine._local import get_engine
+    from datadiet.engine._engines import get_engine
 
     source = open_source(data)
     if need_tokens and not columns.tokens and not columns.text:
@@ -147,5 +99,5 @@ def load_signals(data: Any, columns: Columns, *, keep_text: bool = False, need_t
     if "text" in table.column_names:
         kw["text"] = table.column("text").combine_chunks()
     sig = Signals.from_arrays(ids, **kw)
-    sig.extra["fingerprint"] = source.fingerprint()
+    sig.fingerprint = source.fingerprint()
     return sig

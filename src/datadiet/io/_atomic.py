@@ -8,14 +8,19 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from datadiet._core._errors import OutputExistsError
+from datadiet._core._errors import DataError, OutputExistsError
 
 __all__ = ["atomic_path", "check_output_path"]
 
 
-def check_output_path(path: str | os.PathLike[str], overwrite: bool = False) -> Path:
-    """Refuse an output path that exists (unless ``overwrite``) or whose folder is missing."""
+def check_output_path(path: str | os.PathLike[str], overwrite: bool = False,
+                      suffixes: tuple[str, ...] = ()) -> Path:
+    """Refuse an output path that exists (unless ``overwrite``), whose folder is missing, or whose
+    suffix is not one of ``suffixes`` (when given): all before any work is done."""
     p = Path(path)
+    if suffixes and p.suffix.lower() not in suffixes:
+        raise DataError(f"output {p} must end in {' or '.join(suffixes)} (the format written); "
+                        f"got {p.suffix or 'no suffix'}")
     if p.exists() and not overwrite:
         raise OutputExistsError(f"output {p} already exists; pass --overwrite (overwrite=True) to replace it")
     if p.exists() and p.is_dir():
@@ -23,6 +28,11 @@ def check_output_path(path: str | os.PathLike[str], overwrite: bool = False) -> 
     if not p.parent.exists():
         raise FileNotFoundError(f"folder {p.parent} of output {p} does not exist; create it first")
     return p
+
+
+def check_report_path(path: str | os.PathLike[str], overwrite: bool = False) -> Path:
+    """:func:`check_output_path` for an HTML report."""
+    return check_output_path(path, overwrite, suffixes=(".html", ".htm"))
 
 
 def _umask() -> int:

@@ -16,17 +16,38 @@ import pyarrow.parquet as pq
 from datadiet._core._errors import DataError
 from datadiet.io._atomic import atomic_path, check_output_path
 
-__all__ = ["Selection", "manifest_path", "REASONS"]
+__all__ = ["Selection", "manifest_path", "read_selection", "SELECTION_COLUMNS"]
 
-#: Reason codes used across datadiet (methods may add their own short codes).
-REASONS = (
-    "not_sampled",
-    "over_quota",
-    "below_threshold",
-    "over_budget",
-    "duplicate",
-    "contaminated",
-)
+#: The columns every selection file has (methods add their own, e.g. ``duplicate_of``).
+SELECTION_COLUMNS = ("id", "kept", "weight", "repeats", "reason")
+
+
+def read_selection(path: str | os.PathLike[str]) -> tuple[pa.Table, dict[str, Any]]:
+    """The selection table and its manifest (``{}`` when the manifest is missing), checked."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"selection {p} does not exist")
+    if p.is_dir():
+        raise IsADirectoryError(f"selection {p} is a directory; give the .parquet file a select command wrote")
+    try:
+        table = pq.read_table(p)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise DataError(f"{p} is not a readable Parquet selection: {e}") from None
+    missing = [c for c in SELECTION_COLUMNS if c not in table.column_names]
+    if missing:
+        raise DataError(f"{p} is not a datadiet selection: columns {missing} are missing "
+                        f"(it has {table.column_names}); give a file written by datadiet select")
+    mpath = manifest_path(p)
+    manifest: dict[str, Any] = {}
+    if mpath.exists():
+        try:
+            manifest = json.loads(mpath.read_text())
+        except json.JSONDecodeError as e:
+            raise DataError(f"manifest {mpath} is not valid JSON ({e.msg} at line {e.lineno}); "
+                            "rewrite it with datadiet select --overwrite") from None
+        if not isinstance(manifest, dict):
+            raise DataError(f"manifest {mpath} must hold a JSON object")
+    return table, manifest
 
 
 def manifest_path(path: str | os.PathLike[str]) -> Path:
@@ -156,7 +177,7 @@ class Selection:
 
     def manifest(self) -> dict[str, Any]:
         """The JSON manifest: method, parameters, seed, version, counts and metrics."""
-        from datadiet import __version__
+        from datadiet._core._version import __version__
 
         return _jsonable(
             {
@@ -176,7 +197,7 @@ class Selection:
 
     def write(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write ``path`` (Parquet) and its manifest atomically; return the manifest path."""
-        dest = check_output_path(path, overwrite)
+        dest = check_output_path(path, overwrite, suffixes=(".parquet",))
         mpath = manifest_path(dest)
         check_output_path(mpath, overwrite)
         with atomic_path(dest) as tmp, atomic_path(mpath) as mtmp:
@@ -190,27 +211,13 @@ class Selection:
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> Selection:
         """Read a selection written by :meth:`write` (the manifest is optional)."""
-        p = Path(path)
-        if not p.exists():
-            raise FileNotFoundError(f"selection {p} does not exist")
-        try:
-            table = pq.read_table(p)
-        except (pa.ArrowInvalid, OSError) as e:
-            raise DataError(f"{p} is not a readable Parquet selection: {e}") from None
-        missing = {"id", "kept", "weight", "repeats", "reason"} - set(table.column_names)
-        if missing:
-            raise DataError(
-                f"{p} is not a datadiet selection: columns {sorted(missing)} are missing "
-                f"(it has {table.column_names})"
-            )
+        table, manifest = read_selection(path)
         reason = table.column("reason").combine_chunks()
         if not pa.types.is_dictionary(reason.type):
             reason = reason.dictionary_encode()
         names = [str(x) for x in reason.dictionary.to_pylist()]
         codes = reason.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int8)
-        mpath = manifest_path(p)
-        manifest = json.loads(mpath.read_text()) if mpath.exists() else {}
-        base = {"id", "kept", "weight", "repeats", "reason"}
+        base = set(SELECTION_COLUMNS)
         known = {"method", "params", "seed", "metrics", "datadiet_version", "n_input", "n_kept",
                  "total_repeats", "total_weight", "counts"}
         return cls(

@@ -12,7 +12,6 @@ The context is built in three steps so that a 1,000,000-row selection stays chea
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,13 +21,13 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from datadiet._core._errors import DataError
 from datadiet._core._hashing import uniform_keys
 from datadiet.io._ids import batch_ids
 from datadiet.io._read import Source, open_source
-from datadiet.io._selection import manifest_path
+from datadiet.io._selection import SELECTION_COLUMNS as _BASE
+from datadiet.io._selection import read_selection
 from datadiet.signals._table import Columns, encode_groups
 from datadiet.signals._tokens import estimate_tokens
 
@@ -36,7 +35,7 @@ __all__ = ["ReportContext", "load_context", "EMBEDDING_SIGNAL"]
 
 #: Name of the cached signal drawn as the 2-D map.
 EMBEDDING_SIGNAL = "embedding"
-_BASE = ("id", "kept", "weight", "repeats", "reason")
+
 #: Selection columns that hold a group-like code (clusters) rather than a score.
 _GROUP_LIKE = ("cluster", "group", "domain", "label")
 #: Characters of text kept per shown row.
@@ -154,34 +153,6 @@ def _centroid_similarity(emb: np.ndarray, kept: np.ndarray, chunk: int = 65536) 
 
 
 # --------------------------------------------------------------------------- loading
-def read_selection(path: str | os.PathLike[str]) -> tuple[pa.Table, dict[str, Any]]:
-    """The selection table and its manifest (``{}`` when the manifest is missing)."""
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"selection {p} does not exist")
-    if p.is_dir():
-        raise IsADirectoryError(f"selection {p} is a directory; give the .parquet file a select command wrote")
-    try:
-        table = pq.read_table(p)
-    except (pa.ArrowInvalid, OSError) as e:
-        raise DataError(f"{p} is not a readable Parquet selection: {e}") from None
-    missing = [c for c in _BASE if c not in table.column_names]
-    if missing:
-        raise DataError(f"{p} is not a datadiet selection: columns {missing} are missing "
-                         f"(it has {table.column_names}); give a file written by datadiet select")
-    mpath = manifest_path(p)
-    manifest: dict[str, Any] = {}
-    if mpath.exists():
-        try:
-            manifest = json.loads(mpath.read_text())
-        except json.JSONDecodeError as e:
-            raise DataError(f"manifest {mpath} is not valid JSON ({e.msg} at line {e.lineno}); "
-                             "rewrite it with datadiet select --overwrite") from None
-        if not isinstance(manifest, dict):
-            raise DataError(f"manifest {mpath} must hold a JSON object")
-    return table, manifest
-
-
 def _base_context(path: Path, table: pa.Table, manifest: dict[str, Any]) -> ReportContext:
     reason = table.column("reason").combine_chunks()
     if pa.types.is_dictionary(reason.type):

@@ -6,10 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from datadiet.balance._allocate import round_preserving_sum
-from datadiet.select._base import Picked, Target
+from datadiet._core import register
+from datadiet._core._allocate import round_preserving_sum
+from datadiet.select._base import BUDGETED, Picked, Target
 from datadiet.select._cluster_balanced import ClusterBalancedSelector
-from datadiet.select._embed_base import EmbeddingSelector
+from datadiet.select._embed_base import METRIC, NITER, EmbeddingSelector
 from datadiet.select._prototypes import PrototypeSelector
 from datadiet.signals._table import Signals
 
@@ -46,20 +47,13 @@ def auto_rule(fraction: float, grouped: bool = False) -> tuple[str, dict[str, An
     return "cluster-balanced", {"alpha": 1.0}
 
 
+@register("select")
 class AutoSelector(EmbeddingSelector):
     """Choose the embedding selector from the budget by :func:`auto_rule`, then run it.
 
     When the signals carry groups (``--label`` or ``--group``), the budget is
     split across groups in proportion to their size and the chosen method runs
     inside each group.
-
-    Parameters
-    ----------
-    budget : int, float or str
-    metric : {"cosine", "l2"}, default "cosine"
-    niter : int, default 20
-    seed : int, default 0
-    allow_all : bool, default False
 
     Examples
     --------
@@ -73,13 +67,7 @@ class AutoSelector(EmbeddingSelector):
     method = "auto"
     n_clusters = "auto"
 
-    def __init__(self, *, budget: Any, metric: str = "cosine", niter: int = 20, seed: Any = 0,
-                 allow_all: bool = False) -> None:
-        self.budget = budget
-        self.metric = metric
-        self.niter = niter
-        self.seed = seed
-        self.allow_all = allow_all
+    params = (*BUDGETED, METRIC, NITER)
 
     def _select(self, sig: Signals, target: Target, seed: int) -> Picked:
         assert sig.vectors is not None
@@ -97,17 +85,13 @@ class AutoSelector(EmbeddingSelector):
         for g in np.flatnonzero(sizes):
             rows = np.flatnonzero(groups == g)
             sub = sig if not grouped else Signals.from_arrays(sig.ids.take(rows), vectors=sig.vectors[rows])
-            inner = cls(budget=max(int(quota[g]), 1), metric=self.metric, niter=self.niter, seed=seed, **params)
-            inner._check_params()
-            pick = inner._select(sub, Target(examples=int(quota[g])), seed) if quota[g] else None
-            cl = np.asarray(sub.extra["_kmeans_cache"][1].labels) if "_kmeans_cache" in sub.extra else \
-                np.zeros(len(rows), np.int64)
+            if not quota[g]:
+                continue
+            inner = cls(budget=int(quota[g]), metric=self.metric, niter=self.niter, seed=seed, **params).fit(sub)
+            cl = np.asarray(inner.selection_.extra["cluster"], dtype=np.int64)
             labels[rows] = cl + offset
             offset += int(cl.max()) + 1 if len(cl) else 0
-            if pick is not None:
-                chosen.append(rows[pick.indices])
-        if not grouped:
-            sig.extra.pop("_kmeans_cache", None)
+            chosen.append(rows[inner.selected_indices_])
         out = self._finish(sig, np.concatenate(chosen), seed, None, labels=labels)
         out.metrics["auto"] = {"method": name, "params": params, "fraction": round(total / n, 6),
                                "stratified_by_group": bool(grouped),

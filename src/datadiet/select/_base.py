@@ -7,27 +7,45 @@ calls ``_select``; learned state ends in ``_`` and ``fit`` returns ``self``.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
-from datadiet._core import hash_ids, resolve_seed
-from datadiet._core._budget import Budget
+from datadiet._core import (
+    REQUIRED,
+    Budget,
+    Declared,
+    Param,
+    ParamError,
+    Target,
+    resolve_seed,
+    tiebreak_keys,
+)
 from datadiet._core._errors import DataError, DataTypeError
 from datadiet.io._selection import Selection
+from datadiet.select._scores import NORMALIZE
 from datadiet.signals._table import Signals
 
-__all__ = ["BaseSelector", "Target", "Picked", "take_prefix", "check_choice", "check_number"]
+__all__ = ["BaseSelector", "Target", "Picked", "take_prefix", "BUDGETED", "SCORE_PARAMS"]
 
+#: The parameters of every selector that keeps a budget.
+BUDGETED = (
+    Param("budget", "budget", REQUIRED, "examples (1000), a fraction (10% or 0.1) or tokens (5M-tokens)",
+          aliases=("-b",)),
+    Param("seed", "seed", 0, "seed of every random choice (None: fresh entropy, recorded in the manifest)"),
+    Param("allow_all", "bool", False, "keep everything when the budget exceeds the input instead of failing"),
+)
 
-@dataclass(frozen=True)
-class Target:
-    """A resolved budget: an exact number of examples, or a number of tokens."""
+#: How several score columns are combined into one (see :func:`~datadiet.select.combine_scores`).
+SCORE_PARAMS = (
+    Param("weights", "mapping", None, "weight of each score column when combining several", none=True,
+          metavar="COL=W,...", aliases=("--score-weights",)),
+    NORMALIZE,
+)
 
-    examples: int | None = None
-    tokens: float | None = None
+_SIGNAL_HINT = {"groups": "a group or label column", "vectors": "vectors (a vector column or an embedding model)",
+                "text": "a text column", "scores": "at least one score column", "tokens": "token counts"}
 
 
 @dataclass
@@ -43,29 +61,6 @@ class Picked:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
-def check_choice(name: str, value: Any, allowed: tuple[Any, ...]) -> None:
-    """Raise a ``ValueError`` naming the parameter, the allowed values and the given one."""
-    if value not in allowed:
-        raise DataError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
-
-
-def check_number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
-                 low_open: bool = False, integer: bool = False, allow_none: bool = False) -> None:
-    """Raise ``TypeError`` / ``ValueError`` if ``value`` is not a number in the range."""
-    if value is None and allow_none:
-        return
-    ok_types = (int, np.integer) if integer else (int, float, np.integer, np.floating)
-    if isinstance(value, bool) or not isinstance(value, ok_types):
-        kind = "an integer" if integer else "a number"
-        raise DataTypeError(f"{name} must be {kind}; got {value!r}")
-    if not np.isfinite(value):
-        raise DataError(f"{name} must be finite; got {value!r}")
-    if low is not None and (value <= low if low_open else value < low):
-        raise DataError(f"{name} must be {'>' if low_open else '>='} {low}; got {value!r}")
-    if high is not None and value > high:
-        raise DataError(f"{name} must be <= {high}; got {value!r}")
-
-
 def take_prefix(order: np.ndarray, target: Target, tokens: np.ndarray | None) -> np.ndarray:
     """The first rows of ``order`` that fit the target (exact count, or tokens within one example)."""
     if target.examples is not None:
@@ -75,40 +70,24 @@ def take_prefix(order: np.ndarray, target: Target, tokens: np.ndarray | None) ->
     return order[: int(np.searchsorted(csum, target.tokens, side="right"))]
 
 
-class BaseSelector:
+class BaseSelector(Declared):
     """Base of all selectors.
 
-    Subclasses set ``method`` (the name used by the CLI), ``requires`` (signals
-    they need: ``"groups"``, ``"scores"``, ``"vectors"``, ``"text"``),
-    ``allows_repeats`` (budget may exceed the input through repeats) and
-    implement ``_select(signals, target, seed) -> Picked``.
+    Subclasses declare ``params`` (usually ``BUDGETED`` plus their own), set
+    ``method`` (the registry name), ``requires`` (signals they need: ``"groups"``,
+    ``"scores"``, ``"vectors"``, ``"text"``) and implement
+    ``_select(signals, target, seed) -> Picked``; ``repeats_allowed()`` says
+    whether the budget may exceed the input through repeats.
     """
 
-    method: ClassVar[str] = ""
     requires: ClassVar[tuple[str, ...]] = ()
-    allows_repeats: ClassVar[bool] = False
     supports_tokens: ClassVar[bool] = True
+    #: Engines that can run the method (``datadiet select --engine``).
+    engines: ClassVar[tuple[str, ...]] = ("local", "ray")
 
-    budget: Any
-    seed: Any
-    allow_all: bool
-
-    # --- parameters ------------------------------------------------------
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        return [p.name for p in inspect.signature(cls.__init__).parameters.values()
-                if p.kind == p.KEYWORD_ONLY]
-
-    def get_params(self) -> dict[str, Any]:
-        """Constructor parameters, as given."""
-        return {k: getattr(self, k) for k in self._param_names()}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
-
-    def _check_params(self) -> None:
-        """Validate method-specific parameters (override; raise ValueError/TypeError)."""
+    def repeats_allowed(self) -> bool:
+        """Whether this configuration may repeat examples (then the budget may exceed the input)."""
+        return False
 
     # --- fitting ---------------------------------------------------------
     def fit(self, signals: Signals | None = None, /, **arrays: Any) -> BaseSelector:
@@ -121,26 +100,23 @@ class BaseSelector:
         sig = signals if signals is not None else Signals.from_arrays(**arrays)
         if not isinstance(sig, Signals):
             raise DataTypeError(f"fit takes a Signals object or keyword arrays, got {type(sig).__name__}")
-        self._check_params()
+        self.validate_params()
+        n = len(sig)
+        if n == 0:
+            raise DataError("the input has no examples: nothing to select from")
         for need in self.requires:
             have = {"groups": sig.groups, "vectors": sig.vectors, "text": sig.text,
                     "scores": sig.scores or None, "tokens": sig.tokens}[need]
             if have is None:
-                flag = {"groups": "--group", "vectors": "--vectors", "text": "--text",
-                        "scores": "--score", "tokens": "--tokens"}[need]
-                raise DataError(f"{type(self).__name__} needs {need}: name a column with {flag}")
-        n = len(sig)
-        if n == 0:
-            raise DataError("the input has no examples: nothing to select from")
-        seed = resolve_seed(self.seed)
+                raise DataError(f"{type(self).__name__} needs {_SIGNAL_HINT[need]}; the input has none")
+        seed = resolve_seed(getattr(self, "seed", 0))
         target = self._target(sig)
         picked = self._select(sig, target, seed)
         sel = Selection.from_indices(
             sig.ids, picked.indices, repeats=picked.repeats, weights=picked.weights,
             drop_reason=picked.drop_reason, reason_names=picked.reason_names,
-            method=self.method, params={**self.get_params(), "budget": str(Budget.parse(self.budget))
-                                        if self.budget is not None else None, "seed": seed},
-            seed=seed, metrics=picked.metrics,
+            method=self.method, params={**self.manifest_params(), "seed": seed}, seed=seed,
+            metrics=picked.metrics,
         )
         sel.extra.update(picked.extra)
         if sig.tokens is not None:
@@ -154,7 +130,7 @@ class BaseSelector:
         return self
 
     def _target(self, sig: Signals) -> Target:
-        if self.budget is None:
+        if getattr(self, "budget", None) is None:
             return Target()
         b = Budget.parse(self.budget)
         n = len(sig)
@@ -162,19 +138,19 @@ class BaseSelector:
             if not self.supports_tokens:
                 raise DataError(f"{type(self).__name__} does not take a token budget; give examples or a fraction")
             if sig.tokens is None:
-                raise DataError("a token budget needs token counts: name a --tokens column or a --text column")
+                raise DataError("a token budget needs token counts: load a token-count or a text column")
             total = float(sig.tokens.sum())
-            if b.value > total and not self.allows_repeats:
+            if b.value > total and not self.repeats_allowed():
                 if not self.allow_all:
-                    raise DataError(f"budget {b} is more than the {int(total)} tokens of the input; "
-                                     "lower it, or pass --allow-all (allow_all=True) to keep everything")
+                    raise ParamError("budget", f"at most the {int(total)} tokens of the input; lower it, or set "
+                                     "`allow_all` to keep everything", str(b), type(self).__name__)
                 return Target(tokens=total)
             return Target(tokens=b.value)
         k = b.resolve(n)
-        if k > n and not self.allows_repeats:
+        if k > n and not self.repeats_allowed():
             if not self.allow_all:
-                raise DataError(f"budget {b} asks for {k} examples but the input has only {n}; "
-                                 "lower it, or pass --allow-all (allow_all=True) to keep everything")
+                raise ParamError("budget", f"at most the {n} examples of the input (it asks for {k}); lower it, "
+                                 "or set `allow_all` to keep everything", str(b), type(self).__name__)
             k = n
         if k == 0:
             raise DataError(f"budget {b} of {n} examples rounds to 0; ask for at least one example")
@@ -187,4 +163,4 @@ class BaseSelector:
     @staticmethod
     def _tiebreak(sig: Signals, seed: int) -> np.ndarray:
         """Per-row hash used to break ties deterministically by id."""
-        return hash_ids(sig.ids, seed ^ 0x5EED)
+        return tiebreak_keys(sig.ids, seed)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
+from datadiet._core import Param, register
+from datadiet._core._allocate import allocate
 from datadiet._core._errors import DataError
-from datadiet.select._base import Picked, Target, check_number
-from datadiet.select._embed_base import EmbeddingSelector, allocate, rank_within
+from datadiet.select._base import BUDGETED, Picked, Target
+from datadiet.select._embed_base import CLUSTERING, EmbeddingSelector, rank_within
 from datadiet.signals._table import Signals
 
 __all__ = ["ClusterBalancedSelector"]
 
 
+@register("select")
 class ClusterBalancedSelector(EmbeddingSelector):
     """Sample clusters by a temperature, with a cap on how often any example repeats.
 
@@ -23,20 +24,6 @@ class ClusterBalancedSelector(EmbeddingSelector):
     gets more than ``max_repeats * n_c`` draws; what it cannot take goes to the
     others. Inside a cluster every row is repeated ``q_c // n_c`` times and the
     remaining draws go to the rows with the smallest ``(seed, id)`` keys.
-
-    Parameters
-    ----------
-    budget : int, float or str
-        Examples (counting repeats) or a fraction.
-    alpha : float, default 0.5
-    max_repeats : int, default 1
-        Repetition clip; ``1`` samples without repetition.
-    n_clusters : int or "auto", default "auto"
-        ``auto`` is ``round(sqrt(n))``.
-    metric : {"cosine", "l2"}, default "cosine"
-    niter : int, default 20
-    seed : int, default 0
-    allow_all : bool, default False
 
     Examples
     --------
@@ -50,25 +37,15 @@ class ClusterBalancedSelector(EmbeddingSelector):
 
     method = "cluster-balanced"
 
-    def __init__(self, *, budget: Any, alpha: float = 0.5, max_repeats: int = 1, n_clusters: Any = "auto",
-                 metric: str = "cosine", niter: int = 20, seed: Any = 0, allow_all: bool = False) -> None:
-        self.budget = budget
-        self.alpha = alpha
-        self.max_repeats = max_repeats
-        self.n_clusters = n_clusters
-        self.metric = metric
-        self.niter = niter
-        self.seed = seed
-        self.allow_all = allow_all
+    params = (
+        *BUDGETED,
+        Param("alpha", "float", 0.5, "cluster weight ∝ size^alpha (1: natural mix, 0: equal clusters)", low=0),
+        Param("max_repeats", "int", 1, "most copies of one example (>1 upsamples small clusters)", low=1),
+        *CLUSTERING,
+    )
 
-    @property  # type: ignore[override]
-    def allows_repeats(self) -> bool:  # type: ignore[override]
-        return isinstance(self.max_repeats, int) and self.max_repeats > 1
-
-    def _check_params(self) -> None:
-        self._check_common()
-        check_number("alpha", self.alpha, low=0.0)
-        check_number("max_repeats", self.max_repeats, low=1, integer=True)
+    def repeats_allowed(self) -> bool:
+        return bool(self.max_repeats > 1)
 
     def _select(self, sig: Signals, target: Target, seed: int) -> Picked:
         n = len(sig)

@@ -17,10 +17,16 @@ from typing import Any
 
 import numpy as np
 
+from datadiet._core import REQUIRED, Param, derived_seed, register
 from datadiet._core._errors import DataError, DataTypeError, MissingExtraError
 from datadiet._core._hashing import uniform_keys
-from datadiet.select._base import BaseSelector, Picked, Target, check_choice, check_number
-from datadiet.select._importance import importance_weights, pick_by_importance
+from datadiet.select._base import BaseSelector, Picked, Target
+from datadiet.select._importance import (
+    IMPORTANCE_PARAMS,
+    check_mode_budget,
+    importance_weights,
+    pick_by_importance,
+)
 from datadiet.signals._table import Signals
 
 __all__ = ["DensityRatioSelector"]
@@ -42,26 +48,9 @@ def _vectors(x: Any, what: str) -> np.ndarray:
     return a
 
 
+@register("select")
 class DensityRatioSelector(BaseSelector):
     """Select or reweight the pool toward a target by classifier density ratios on vectors.
-
-    Parameters
-    ----------
-    target : array of shape (m, d) or Signals with vectors
-        Vectors (e.g. embeddings) of what you want more of, in the pool's space.
-    budget : int, float or str, optional
-        Required unless ``mode="weights"``.
-    mode : {"resample", "weights"}, default "resample"
-    sampling : {"gumbel", "topk"}, default "gumbel"
-    C : float, default 1.0
-        Inverse L2 regularisation of the logistic regression.
-    max_fit : int, default 100,000
-        At most this many pool rows (a uniform sample keyed by ``(seed, id)``)
-        are used to fit the classifier; every row is scored.
-    clip : float or None, default 20.0
-        ``mode="weights"``: no weight above ``clip`` times the mean.
-    seed : int, numpy Generator or None, default 0
-    allow_all : bool, default False
 
     Attributes
     ----------
@@ -82,34 +71,16 @@ class DensityRatioSelector(BaseSelector):
     method = "density-ratio"
     requires = ("vectors",)
 
-    def __init__(self, *, target: Any, budget: Any = None, mode: str = "resample", sampling: str = "gumbel",
-                 C: float = 1.0, max_fit: int = 100_000, clip: float | None = 20.0,
-                 seed: int | np.random.Generator | None = 0, allow_all: bool = False) -> None:
-        self.target = target
-        self.budget = budget
-        self.mode = mode
-        self.sampling = sampling
-        self.C = C
-        self.max_fit = max_fit
-        self.clip = clip
-        self.seed = seed
-        self.allow_all = allow_all
+    params = (
+        Param("target", "any", REQUIRED, "vectors (n, d) of what you want more of, in the pool's space", cli=False),
+        *IMPORTANCE_PARAMS,
+        Param("C", "float", 1.0, "inverse L2 regularisation of the logistic regression", low=0, low_open=True),
+        Param("max_fit", "int", 100_000, "at most this many pool rows (keyed by (seed, id)) fit the classifier",
+              low=1),
+    )
 
     def _check_params(self) -> None:
-        check_choice("mode", self.mode, ("resample", "weights"))
-        check_choice("sampling", self.sampling, ("gumbel", "topk"))
-        check_number("C", self.C, low=0, low_open=True)
-        check_number("max_fit", self.max_fit, low=1, integer=True)
-        check_number("clip", self.clip, low=1, low_open=True, allow_none=True)
-        if self.mode == "weights" and self.budget is not None:
-            raise DataError("mode 'weights' keeps every row with a weight; drop the budget")
-        if self.mode == "resample" and self.budget is None:
-            raise DataError("density-ratio resampling needs a budget (e.g. 1000 or 10%); or use mode='weights'")
-
-    def fit(self, signals: Signals | None = None, /, **arrays: Any) -> DensityRatioSelector:
-        super().fit(signals, **arrays)
-        self.selection_.params["target"] = f"<{len(_vectors(self.target, 'target'))} vectors>"
-        return self
+        check_mode_budget(type(self).__name__, self.mode, self.budget)
 
     def _select(self, sig: Signals, target: Target, seed: int) -> Picked:
         try:
@@ -126,7 +97,7 @@ class DensityRatioSelector(BaseSelector):
         n = len(xr)
         fit_rows = np.arange(n)
         if n > self.max_fit:
-            keys = uniform_keys(sig.ids, seed ^ 0xD3)
+            keys = uniform_keys(sig.ids, derived_seed(seed, "density-ratio-fit-sample"))
             fit_rows = np.sort(np.argpartition(keys, self.max_fit - 1)[: self.max_fit])
         x = np.concatenate([xt, xr[fit_rows]])
         y = np.concatenate([np.ones(len(xt), np.int8), np.zeros(len(fit_rows), np.int8)])

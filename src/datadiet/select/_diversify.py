@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
+from datadiet._core import Param, register
+from datadiet._core._allocate import allocate
 from datadiet._core._errors import DataError
-from datadiet.select._base import Picked, Target, check_choice, check_number
-from datadiet.select._embed_base import EmbeddingSelector, allocate, rank_within
+from datadiet.select._base import BUDGETED, Picked, Target
+from datadiet.select._embed_base import CLUSTERING, EmbeddingSelector, rank_within
 from datadiet.select._scores import combine_scores
 from datadiet.signals._table import Signals
 
 __all__ = ["DiversifySelector"]
 
 
+@register("select")
 class DiversifySelector(EmbeddingSelector):
     """Choose how many examples each cluster gives from its size and an importance score.
 
@@ -27,18 +28,6 @@ class DiversifySelector(EmbeddingSelector):
     is multiplied by the share of it not yet taken before each round (iterated
     refinement: well-covered clusters yield to the others).
 
-    Parameters
-    ----------
-    budget : int, float or str
-    importance : {"spread", "score"}, default "spread"
-    size_power : float, default 0.5
-    n_rounds : int, default 1
-    n_clusters : int or "auto", default "auto"
-    metric : {"cosine", "l2"}, default "cosine"
-    niter : int, default 20
-    seed : int, default 0
-    allow_all : bool, default False
-
     Examples
     --------
     >>> import numpy as np
@@ -49,24 +38,14 @@ class DiversifySelector(EmbeddingSelector):
 
     method = "diversify"
 
-    def __init__(self, *, budget: Any, importance: str = "spread", size_power: float = 0.5, n_rounds: int = 1,
-                 n_clusters: Any = "auto", metric: str = "cosine", niter: int = 20, seed: Any = 0,
-                 allow_all: bool = False) -> None:
-        self.budget = budget
-        self.importance = importance
-        self.size_power = size_power
-        self.n_rounds = n_rounds
-        self.n_clusters = n_clusters
-        self.metric = metric
-        self.niter = niter
-        self.seed = seed
-        self.allow_all = allow_all
-
-    def _check_params(self) -> None:
-        self._check_common()
-        check_choice("importance", self.importance, ("spread", "score"))
-        check_number("size_power", self.size_power, low=0.0)
-        check_number("n_rounds", self.n_rounds, low=1, integer=True)
+    params = (
+        *BUDGETED,
+        Param("importance", "choice", "spread", "cluster importance: its spread, or its mean score",
+              choices=("spread", "score")),
+        Param("size_power", "float", 0.5, "cluster share ∝ importance x size^size_power", low=0),
+        Param("n_rounds", "int", 1, "refinement rounds (re-cluster what was kept)", low=1, aliases=("--rounds",)),
+        *CLUSTERING,
+    )
 
     def _select(self, sig: Signals, target: Target, seed: int) -> Picked:
         n = len(sig)

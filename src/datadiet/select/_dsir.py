@@ -18,49 +18,70 @@ measure the selection), each streaming one batch at a time; see
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from datadiet._core import REQUIRED, Param, derived_seed, register, tiebreak_keys
 from datadiet._core._budget import Budget
 from datadiet._core._errors import DataError, DataTypeError
-from datadiet._core._hashing import hash_ids, uniform_keys
+from datadiet._core._hashing import uniform_keys
 from datadiet.metrics._kl import kl_divergence
-from datadiet.select._base import BaseSelector, Picked, Target, check_choice, check_number
+from datadiet.select._base import BaseSelector, Picked, Target
 from datadiet.select._importance import (
-    derived_seed,
+    IMPORTANCE_PARAMS,
+    check_mode_budget,
     importance_weights,
     mixture_log_weights,
     pick_by_importance,
     resolve_proportions,
 )
-from datadiet.signals._ngrams import DEFAULT_BUCKETS, NgramBatch, iter_ngrams
+from datadiet.signals._ngrams import DEFAULT_BUCKETS, NgramBatch
 from datadiet.signals._table import Signals
 from datadiet.signals._tokens import BYTES_PER_TOKEN
 
-__all__ = ["DSIRSelector", "DSIRResult", "run_dsir", "target_counts", "log_ratios", "check_dsir_params"]
+__all__ = ["DSIRSelector", "DSIRResult", "TargetCounts", "run_dsir", "counts_of_texts", "count_target", "log_ratios"]
 
 Stream = Callable[[], Iterator[tuple[pa.Array, NgramBatch]]]
 MODES = ("resample", "weights")
 SAMPLINGS = ("gumbel", "topk")
 
 
-def check_dsir_params(*, mode: str, sampling: str, buckets: Any, smoothing: Any, clip: Any, n_jobs: Any) -> None:
-    """Validate the DSIR parameters shared by the selector and the streaming function."""
-    check_choice("mode", mode, MODES)
-    check_choice("sampling", sampling, SAMPLINGS)
-    check_number("buckets", buckets, low=1, high=2**32, integer=True)
-    check_number("smoothing", smoothing, low=0, low_open=True)
-    check_number("clip", clip, low=1, low_open=True, allow_none=True)
-    check_number("n_jobs", n_jobs, low=1, integer=True)
 
 
-def _target_items(target: Any) -> list[tuple[str, Any]]:
+@dataclass(frozen=True)
+class TargetCounts:
+    """Hashed n-gram counts of each target: ``counts`` has shape ``(n_targets, buckets)``."""
+
+    names: list[str]
+    counts: np.ndarray
+    sizes: list[int]
+
+
+def count_target(name: str, batches: Iterable[NgramBatch], buckets: int, column: str = "text") -> np.ndarray:
+    """Sum the hashed n-gram counts of one target's batches, refusing a target with no text."""
+    what = "the target" if name == "target" else f"target {name!r}"
+    counts = np.zeros(buckets, np.int64)
+    n_rows = n_text = 0
+    for nb in batches:
+        counts += nb.counts(buckets)
+        n_rows += len(nb)
+        n_text += int((nb.n_tokens > 0).sum())
+    if n_rows == 0:
+        raise DataError(f"{what} has no rows: give examples of what you want more of")
+    if n_text == 0:
+        raise DataError(f"{what} has no text in column {column!r}: all {n_rows} rows are empty; "
+                        "name the text column of the target (target_text, --target-text)")
+    return counts
+
+
+def target_items(target: Any) -> list[tuple[str, Any]]:
+    """``(name, target)`` pairs of one target or a mapping of several."""
     if target is None:
-        raise DataError("DSIR needs a target: a dataset (path or table) or a list of texts of what you want more of")
+        raise DataError("DSIR needs a target: texts (or a dataset) of what you want more of")
     if isinstance(target, Mapping):
         if not target:
             raise DataError("the target mapping is empty; give at least one target")
@@ -68,48 +89,29 @@ def _target_items(target: Any) -> list[tuple[str, Any]]:
     return [("target", target)]
 
 
-def _is_texts(t: Any) -> bool:
+def is_texts(t: Any) -> bool:
+    """Whether ``t`` is a sequence of texts (rather than a dataset)."""
     if isinstance(t, np.ndarray):
         return t.dtype.kind in "UO"
     return isinstance(t, (list, tuple)) and all(x is None or isinstance(x, str) for x in t)
 
 
-def target_counts(target: Any, text: str = "text", *, buckets: int = DEFAULT_BUCKETS, n_jobs: int = 1,
-                  cache: Any = False) -> tuple[list[str], np.ndarray, list[int]]:
-    """Hashed n-gram counts of each target: names, counts ``(n_targets, buckets)``, n-grams per target.
+def counts_of_texts(target: Any, buckets: int) -> TargetCounts:
+    """:class:`TargetCounts` of texts (or a mapping name -> texts) held in memory.
 
-    ``target`` is a dataset (anything :func:`~datadiet.io.open_source` reads;
-    its ``text`` column is used), a sequence of texts, or a mapping name -> either.
+    Datasets on disk are featurised by :func:`datadiet.engine.dsir_select`, which streams them.
     """
-    from datadiet.io._read import open_source
+    from datadiet.signals._ngrams import hashed_ngrams, text_array
 
-    names, rows, sizes = [], [], []
-    for name, t in _target_items(target):
-        what = "the target" if name == "target" else f"target {name!r}"
-        if _is_texts(t):
-            col = "text"
-            src = open_source(pa.table({col: pa.array(list(t), pa.large_string())}), name=what)
-        elif isinstance(t, str) and not any(ch in t for ch in "/\\.*?[") and len(t.split()) > 1:
-            raise DataTypeError(f"{what} looks like a text, not a dataset path; pass a list of texts")
-        else:
-            col = text
-            src = open_source(t, name=what)
-            src.check_columns([text])
-        counts = np.zeros(buckets, np.int64)
-        n_rows = n_text = 0
-        for _ids, nb in iter_ngrams(src, col, buckets=buckets, cache=cache, n_jobs=n_jobs, what=what):
-            counts += nb.counts(buckets)
-            n_rows += len(nb)
-            n_text += int((nb.n_tokens > 0).sum())
-        if n_rows == 0:
-            raise DataError(f"{what} has no rows: give examples of what you want more of")
-        if n_text == 0:
-            raise DataError(f"{what} has no text in column {col!r}: all {n_rows} rows are empty; "
-                             "name the text column with --target-text (target_text=)")
+    names, rows = [], []
+    for name, t in target_items(target):
+        if not is_texts(t):
+            raise DataTypeError(f"DSIRSelector takes the target as texts (or TargetCounts), got {type(t).__name__}; "
+                                "for a dataset on disk use datadiet.engine.dsir_select, which streams it")
+        txt = text_array(pa.array(list(t), pa.large_string()), "the target")
+        rows.append(count_target(name, [hashed_ngrams(txt, buckets)], buckets))
         names.append(name)
-        rows.append(counts)
-        sizes.append(int(counts.sum()))
-    return names, np.stack(rows), sizes
+    return TargetCounts(names, np.stack(rows), [int(r.sum()) for r in rows])
 
 
 def log_ratios(raw_counts: np.ndarray, tgt_counts: np.ndarray, names: Sequence[str],
@@ -167,12 +169,16 @@ def _resolve_budget(budget: Any, n: int, n_ok: int, tokens: np.ndarray | None, a
     return Target(examples=k)
 
 
-def run_dsir(stream: Stream, target: Any, *, target_text: str = "text", budget: Any = None,
-             mode: str = "resample", sampling: str = "gumbel", buckets: int = DEFAULT_BUCKETS,
-             proportions: Any = None, smoothing: float = 1.0, clip: float | None = 20.0, seed: int = 0,
-             allow_all: bool = False, tokens: np.ndarray | None = None, n_jobs: int = 1) -> DSIRResult:
-    """DSIR over a re-iterable stream of ``(ids, NgramBatch)`` (three passes, bounded memory)."""
-    names, tgt, sizes = target_counts(target, target_text, buckets=buckets, n_jobs=n_jobs)
+def run_dsir(stream: Stream, targets: TargetCounts, *, budget: Any = None, mode: str = "resample",
+             sampling: str = "gumbel", buckets: int = DEFAULT_BUCKETS, proportions: Any = None,
+             smoothing: float = 1.0, clip: float | None = 20.0, seed: int = 0, allow_all: bool = False,
+             tokens: np.ndarray | None = None) -> DSIRResult:
+    """DSIR over a re-iterable stream of the pool's ``(ids, NgramBatch)`` toward featurised targets.
+
+    Three passes, each holding one batch: fit the raw counts, weigh every row, measure the
+    selection. The pool and the targets arrive featurised; nothing here reads a file.
+    """
+    names, tgt, sizes = targets.names, targets.counts, targets.sizes
     shares = resolve_proportions(names, proportions, sizes)
     # pass 1: raw counts, ids, which rows have text, byte sizes
     raw = np.zeros(buckets, np.int64)
@@ -210,9 +216,9 @@ def run_dsir(stream: Stream, target: Any, *, target_text: str = "text", budget: 
         assert target_ is not None
         idx = pick_by_importance(log_w, all_ids, target_, shares=shares, seed=seed, sampling=sampling,
                                  tokens=tokens, eligible=ok)
-        keys = uniform_keys(all_ids, derived_seed(seed, 1 << 20))
+        keys = uniform_keys(all_ids, derived_seed(seed, "dsir-random-fill"))
         cand = np.flatnonzero(ok)
-        rnd_order = cand[np.lexsort((hash_ids(all_ids, seed ^ 0x5EED)[cand], keys[cand]))]
+        rnd_order = cand[np.lexsort((tiebreak_keys(all_ids, seed)[cand], keys[cand]))]
         rnd = np.zeros(n, bool)
         rnd[rnd_order[: len(idx)]] = True
         sel = np.zeros(n, bool)
@@ -251,34 +257,9 @@ def run_dsir(stream: Stream, target: Any, *, target_text: str = "text", budget: 
     return DSIRResult(all_ids, idx, weights, ok, mix, metrics)
 
 
+@register("select")
 class DSIRSelector(BaseSelector):
     """Select toward a target distribution by importance resampling on hashed n-grams (DSIR).
-
-    Parameters
-    ----------
-    target : dataset, sequence of str, or mapping name -> either
-        What you want more of: a path / table (its ``target_text`` column) or
-        texts. Several targets (a mapping) each get a share of the budget.
-    budget : int, float or str, optional
-        Examples, fraction or tokens; required unless ``mode="weights"``.
-    mode : {"resample", "weights"}, default "resample"
-        Keep a subset, or keep every row with a normalised importance weight.
-    sampling : {"gumbel", "topk"}, default "gumbel"
-        Sampling without replacement ∝ weight (DSIR), or the highest weights.
-    buckets : int, default 10,000
-        Hash buckets of the n-gram features.
-    target_text : str, default "text"
-        Text column of target datasets.
-    proportions : mapping or sequence, optional
-        Budget share per target (default ∝ each target's number of n-grams).
-    smoothing : float, default 1.0
-        Additive pseudo-count of both n-gram models.
-    clip : float or None, default 20.0
-        ``mode="weights"``: no weight exceeds ``clip`` times the mean.
-    seed : int, numpy Generator or None, default 0
-    allow_all : bool, default False
-    n_jobs : int, default 1
-        Threads featurising the text.
 
     Attributes
     ----------
@@ -295,37 +276,25 @@ class DSIRSelector(BaseSelector):
     """
 
     method = "dsir"
+    requires = ("text",)
+    engines = ("local",)
 
-    def __init__(self, *, target: Any, budget: Any = None, mode: str = "resample", sampling: str = "gumbel",
-                 buckets: int = DEFAULT_BUCKETS, target_text: str = "text", proportions: Any = None,
-                 smoothing: float = 1.0, clip: float | None = 20.0,
-                 seed: int | np.random.Generator | None = 0, allow_all: bool = False, n_jobs: int = 1) -> None:
-        self.target = target
-        self.budget = budget
-        self.mode = mode
-        self.sampling = sampling
-        self.buckets = buckets
-        self.target_text = target_text
-        self.proportions = proportions
-        self.smoothing = smoothing
-        self.clip = clip
-        self.seed = seed
-        self.allow_all = allow_all
-        self.n_jobs = n_jobs
+    params = (
+        Param("target", "any", REQUIRED, "what you want more of: texts, a mapping name -> texts, or TargetCounts "
+              "(datasets on disk: datadiet.engine.dsir_select)", cli=False),
+        *IMPORTANCE_PARAMS,
+        Param("buckets", "int", DEFAULT_BUCKETS, "hash buckets of the n-gram features", low=1, high=2**32),
+        Param("target_text", "str", "text", "text column of the target datasets"),
+        Param("proportions", "any", None, "budget share per target (default ∝ its number of n-grams)", cli=False),
+        Param("smoothing", "float", 1.0, "additive pseudo-count of both n-gram models", low=0, low_open=True),
+        Param("n_jobs", "int", 1, "threads featurising the text", low=1, aliases=("--jobs",)),
+    )
 
     def _check_params(self) -> None:
-        check_dsir_params(mode=self.mode, sampling=self.sampling, buckets=self.buckets,
-                          smoothing=self.smoothing, clip=self.clip, n_jobs=self.n_jobs)
-        if self.mode == "weights" and self.budget is not None:
-            raise DataError("mode 'weights' keeps every row with a weight; drop the budget")
-        if self.mode == "resample" and self.budget is None:
-            raise DataError("DSIR resampling needs a budget (e.g. 1000, 10% or 5M-tokens); "
-                             "or use mode='weights' to weight every row")
+        check_mode_budget(type(self).__name__, self.mode, self.budget)
 
-    def fit(self, signals: Signals | None = None, /, **arrays: Any) -> DSIRSelector:
-        super().fit(signals, **arrays)
-        self.selection_.params["target"] = _describe_target(self.target)
-        return self
+    def manifest_params(self) -> dict[str, Any]:
+        return {**super().manifest_params(), "target": _describe_target(self.target)}
 
     def _target(self, sig: Signals) -> Target:
         return Target()  # the budget is resolved against the rows that have text, in _select
@@ -341,10 +310,11 @@ class DSIRSelector(BaseSelector):
         def stream() -> Iterator[tuple[pa.Array, NgramBatch]]:
             yield sig.ids, nb
 
-        res = run_dsir(stream, self.target, target_text=self.target_text, budget=self.budget, mode=self.mode,
-                       sampling=self.sampling, buckets=int(self.buckets), proportions=self.proportions,
-                       smoothing=self.smoothing, clip=self.clip, seed=seed, allow_all=self.allow_all,
-                       tokens=sig.tokens, n_jobs=self.n_jobs)
+        targets = self.target if isinstance(self.target, TargetCounts) else \
+            counts_of_texts(self.target, int(self.buckets))
+        res = run_dsir(stream, targets, budget=self.budget, mode=self.mode, sampling=self.sampling,
+                       buckets=int(self.buckets), proportions=self.proportions, smoothing=self.smoothing,
+                       clip=self.clip, seed=seed, allow_all=self.allow_all, tokens=sig.tokens)
         self.log_weights_ = res.log_weight
         return _picked(res)
 
@@ -360,7 +330,7 @@ def _picked(res: DSIRResult) -> Picked:
 def _describe_target(target: Any) -> Any:
     if isinstance(target, Mapping):
         return {str(k): _describe_target(v) for k, v in target.items()}
-    if _is_texts(target):
+    if is_texts(target):
         return f"<{len(target)} texts>"
     if isinstance(target, (str, int, float)) or target is None:
         return target

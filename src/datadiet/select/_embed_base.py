@@ -14,14 +14,25 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from datadiet._core import Param, derived_seed
+from datadiet._core._allocate import allocate
 from datadiet._core._hashing import uniform_keys
-from datadiet.balance._allocate import round_preserving_sum, water_fill
 from datadiet.index._kmeans import KMeansResult, kmeans
 from datadiet.metrics._coverage import coverage_metrics
-from datadiet.select._base import BaseSelector, Picked, check_choice, check_number
+from datadiet.select._base import BaseSelector, Picked
 from datadiet.signals._table import Signals
 
-__all__ = ["EmbeddingSelector", "allocate", "rank_within", "auto_clusters"]
+__all__ = ["EmbeddingSelector", "rank_within", "auto_clusters", "CLUSTERING", "METRIC", "NITER"]
+
+METRIC = Param("metric", "choice", "cosine", "distance between vectors", choices=("cosine", "l2"))
+NITER = Param("niter", "int", 20, "k-means iterations", low=1)
+#: k-means parameters of the clustering selectors.
+CLUSTERING = (
+    Param("n_clusters", "int", "auto", "k-means clusters / partitions (auto: from the input size, see the docs)",
+          low=1, also=("auto",), aliases=("--clusters",)),
+    METRIC,
+    NITER,
+)
 
 
 def auto_clusters(n: int, budget: int | None = None) -> int:
@@ -30,30 +41,6 @@ def auto_clusters(n: int, budget: int | None = None) -> int:
     if budget is not None:
         k = min(k, max(1, budget))
     return min(k, n)
-
-
-def allocate(weights: np.ndarray, cap: np.ndarray, total: int) -> np.ndarray:
-    """Integer amounts ∝ ``weights``, each at most ``cap``, summing to ``min(total, cap.sum())``.
-
-    Examples
-    --------
-    >>> allocate(np.array([1.0, 1.0, 2.0]), np.array([10, 1, 10]), 8).tolist()
-    [2, 1, 5]
-    """
-    w = np.asarray(weights, dtype=np.float64)
-    cap = np.asarray(cap, dtype=np.float64)
-    if w.sum() <= 0:
-        w = np.where(cap > 0, 1.0, 0.0)
-    total = int(min(total, cap.sum()))
-    q = water_fill(w / w.sum(), cap, total)
-    out = round_preserving_sum(q, cap)
-    short = total - int(out.sum())
-    if short > 0:  # rounding left room: give it to clusters with space, largest weight first
-        room = np.flatnonzero(out < cap)
-        order = room[np.lexsort((room, -w[room]))]
-        for j in order[:short]:
-            out[j] += 1
-    return out
 
 
 def rank_within(labels: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:
@@ -72,30 +59,26 @@ class EmbeddingSelector(BaseSelector):
     requires: ClassVar[tuple[str, ...]] = ("vectors",)
     supports_tokens: ClassVar[bool] = False
 
-    n_clusters: Any
-    metric: str
-    niter: int
-
-    def _check_common(self) -> None:
-        if self.n_clusters != "auto":
-            check_number("n_clusters", self.n_clusters, low=1, integer=True)
-        check_choice("metric", self.metric, ("cosine", "l2"))
-        check_number("niter", self.niter, low=1, integer=True)
-
-    def _check_params(self) -> None:
-        self._check_common()
+    engines: ClassVar[tuple[str, ...]] = ("local",)
 
     def _clusters(self, sig: Signals, seed: int, k: int | None = None) -> KMeansResult:
-        """k-means of the vectors into ``k`` clusters (default from ``n_clusters``); cached on ``sig.extra``."""
+        """k-means of the vectors into ``k`` clusters (default from ``n_clusters``).
+
+        A stored clustering (``sig.clusters``, from ``datadiet cluster``) made with the same
+        ``k``, metric, seed and iterations is used instead of clustering again.
+        """
         assert sig.vectors is not None
         n = len(sig)
         if k is None:
             k = auto_clusters(n) if self.n_clusters == "auto" else int(self.n_clusters)
         k = min(int(k), n)
-        key = ("kmeans", k, self.metric, seed, self.niter)
-        cached = sig.extra.get("_kmeans_cache")
-        if cached is not None and cached[0] == key:
-            return cached[1]
+        stored = sig.clusters
+        if stored is not None and stored.params.get("rows") != "subset" and len(stored.labels) == n and \
+                {k_: stored.params.get(k_) for k_ in ("k", "metric", "seed", "niter")} == \
+                {"k": k, "metric": self.metric, "seed": seed, "niter": self.niter}:
+            self.clusters_from_ = "stored"
+            return KMeansResult(stored.centroids, stored.labels, stored.distances, self.metric == "cosine")
+        self.clusters_from_ = "computed"
         try:
             res = kmeans(sig.vectors, k, spherical=self.metric == "cosine", seed=seed, niter=self.niter,
                          ids=sig.ids)
@@ -107,7 +90,6 @@ class EmbeddingSelector(BaseSelector):
             distinct = len(np.unique(row_hashes(np.asarray(sig.vectors))))
             res = kmeans(sig.vectors, min(k, distinct), spherical=self.metric == "cosine", seed=seed,
                          niter=self.niter, ids=sig.ids, max_train=max(distinct, len(sig)))
-        sig.extra["_kmeans_cache"] = (key, res)
         return res
 
     def _keys(self, sig: Signals, seed: int) -> np.ndarray:
@@ -148,8 +130,10 @@ class EmbeddingSelector(BaseSelector):
         if labels is None and res is not None:
             labels = res.labels
         metrics = coverage_metrics(sig.vectors, chosen, labels=labels,
-                                   metric=self.metric, keys=self._keys(sig, seed ^ 0xC0FE))
+                                   metric=self.metric, keys=self._keys(sig, derived_seed(seed, "coverage")))
         metrics.update(extra_metrics or {})
+        if res is not None:
+            metrics["clusters_from"] = getattr(self, "clusters_from_", "computed")
         extra: dict[str, Any] = {}
         if labels is not None:
             extra["cluster"] = np.asarray(labels).astype(np.int32)

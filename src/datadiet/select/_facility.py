@@ -7,10 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from datadiet._core import Param, register
 from datadiet.index._kmeans import take_rows
 from datadiet.index._knn import knn
-from datadiet.select._base import Picked, Target, check_number
-from datadiet.select._embed_base import EmbeddingSelector
+from datadiet.select._base import BUDGETED, Picked, Target
+from datadiet.select._embed_base import CLUSTERING, EmbeddingSelector
 from datadiet.signals._table import Signals
 
 __all__ = ["FacilityLocationSelector", "knn_similarity_graph", "lazy_greedy_facility"]
@@ -73,6 +74,7 @@ def lazy_greedy_facility(graph: Any, k: int, tiebreak: np.ndarray | None = None)
     return np.asarray(chosen, dtype=np.int64), float(cur.sum())
 
 
+@register("select")
 class FacilityLocationSelector(EmbeddingSelector):
     """Facility location (representativeness) by lazy greedy, per partition and merged.
 
@@ -82,18 +84,6 @@ class FacilityLocationSelector(EmbeddingSelector):
     lazy greedy maximises ``sum_i max_{j in S} s(i, j)``. Cost: O(n * p * d) for
     the graphs (``p`` the partition size) plus the greedy on ``n * n_neighbors``
     edges; nothing is quadratic in ``n``.
-
-    Parameters
-    ----------
-    budget : int, float or str
-    n_neighbors : int, default 50
-    partition_size : int, default 10000
-    n_clusters : int or "auto", default "auto"
-        Number of partitions; ``auto`` is ``ceil(n / partition_size)``.
-    metric : {"cosine", "l2"}, default "cosine"
-    niter : int, default 20
-    seed : int, default 0
-    allow_all : bool, default False
 
     Examples
     --------
@@ -106,22 +96,13 @@ class FacilityLocationSelector(EmbeddingSelector):
 
     method = "facility-location"
 
-    def __init__(self, *, budget: Any, n_neighbors: int = 50, partition_size: int = 10000,
-                 n_clusters: Any = "auto", metric: str = "cosine", niter: int = 20, seed: Any = 0,
-                 allow_all: bool = False) -> None:
-        self.budget = budget
-        self.n_neighbors = n_neighbors
-        self.partition_size = partition_size
-        self.n_clusters = n_clusters
-        self.metric = metric
-        self.niter = niter
-        self.seed = seed
-        self.allow_all = allow_all
-
-    def _check_params(self) -> None:
-        self._check_common()
-        check_number("n_neighbors", self.n_neighbors, low=1, integer=True)
-        check_number("partition_size", self.partition_size, low=2, integer=True)
+    params = (
+        *BUDGETED,
+        Param("n_neighbors", "int", 50, "neighbours per example in the similarity graph", low=1,
+              aliases=("--neighbors",)),
+        Param("partition_size", "int", 10000, "rows per k-means partition (the greedy runs per partition)", low=2),
+        *CLUSTERING,
+    )
 
     def _select(self, sig: Signals, target: Target, seed: int) -> Picked:
         assert sig.vectors is not None

@@ -21,19 +21,37 @@ from typing import Any
 
 import numpy as np
 
+from datadiet._core import Param, ParamError, derived_seed, tiebreak_keys
 from datadiet._core._errors import DataError, DataTypeError
-from datadiet._core._hashing import hash_ids, uniform_keys
+from datadiet._core._hashing import uniform_keys
 from datadiet.select._base import Target, take_prefix
 
-__all__ = ["resolve_proportions", "allocate", "pick_by_importance", "importance_weights",
-           "mixture_log_weights", "derived_seed"]
+__all__ = ["resolve_proportions", "split_largest_remainder", "pick_by_importance", "importance_weights",
+           "mixture_log_weights", "IMPORTANCE_PARAMS", "check_mode_budget"]
 
 
-def derived_seed(seed: int, k: int) -> int:
-    """An independent seed for stream ``k`` of ``seed`` (stream 0 is ``seed`` itself)."""
-    if k == 0:
-        return seed
-    return int(hash_ids(np.array([k], dtype=np.int64), seed)[0] >> np.uint64(1))
+#: Parameters shared by the importance-weight selectors (DSIR, density ratio).
+IMPORTANCE_PARAMS = (
+    Param("budget", "budget", None, "examples, fraction or tokens; required unless mode is 'weights'",
+          none=True, aliases=("-b",)),
+    Param("mode", "choice", "resample", "keep a subset, or keep every row with a normalised importance weight",
+          choices=("resample", "weights")),
+    Param("sampling", "choice", "gumbel", "sample without replacement ∝ weight, or take the highest weights",
+          choices=("gumbel", "topk")),
+    Param("clip", "float", 20.0, "mode weights: no weight above CLIP times the mean", low=1, low_open=True,
+          none=True),
+    Param("seed", "seed", 0, "seed of every random choice (None: fresh entropy, recorded in the manifest)"),
+    Param("allow_all", "bool", False, "keep everything when the budget exceeds the input instead of failing"),
+)
+
+
+def check_mode_budget(owner: str, mode: str, budget: Any) -> None:
+    """``mode="weights"`` takes no budget; ``mode="resample"`` needs one."""
+    if mode == "weights" and budget is not None:
+        raise ParamError("budget", "None with mode 'weights' (every row is kept with a weight)", budget, owner)
+    if mode == "resample" and budget is None:
+        raise ParamError("budget", "given for mode 'resample' (e.g. 1000, 10% or 5M-tokens), or use mode "
+                         "'weights'", budget, owner)
 
 
 def resolve_proportions(names: Sequence[str], proportions: Any, sizes: Sequence[float]) -> np.ndarray:
@@ -58,7 +76,7 @@ def resolve_proportions(names: Sequence[str], proportions: Any, sizes: Sequence[
     return p / p.sum()
 
 
-def allocate(total: int, shares: np.ndarray) -> np.ndarray:
+def split_largest_remainder(total: int, shares: np.ndarray) -> np.ndarray:
     """Split ``total`` into integers ∝ ``shares`` (largest remainder, ties to the first)."""
     raw = shares * total
     out = np.floor(raw).astype(np.int64)
@@ -75,9 +93,9 @@ def pick_by_importance(log_w: np.ndarray, ids: Any, target: Target, *, shares: n
     """Positions picked by (Gumbel-)top-k of ``log_w`` (shape ``(n, n_targets)``), sorted."""
     n, k = log_w.shape
     free = np.ones(n, dtype=bool) if eligible is None else eligible.copy()
-    tiebreak = hash_ids(ids, seed ^ 0x5EED)
+    tiebreak = tiebreak_keys(ids, seed)
     if target.examples is not None:
-        quotas: list[float] = allocate(target.examples, shares).tolist()
+        quotas: list[float] = split_largest_remainder(target.examples, shares).tolist()
     else:
         assert target.tokens is not None
         quotas = (shares * target.tokens).tolist()

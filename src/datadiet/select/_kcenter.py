@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
+from datadiet._core import Param, register
 from datadiet.index._kmeans import as_float32, take_rows
-from datadiet.select._base import Picked, Target, check_number
-from datadiet.select._embed_base import EmbeddingSelector
+from datadiet.select._base import BUDGETED, Picked, Target
+from datadiet.select._embed_base import CLUSTERING, EmbeddingSelector
 from datadiet.signals._table import Signals
 
 __all__ = ["KCenterSelector", "greedy_k_center"]
@@ -46,6 +45,7 @@ def greedy_k_center(x: np.ndarray, k: int, *, metric: str = "l2", first: int = 0
     return centres, max(float(mind.max()), 0.0) if n else 0.0
 
 
+@register("select")
 class KCenterSelector(EmbeddingSelector):
     """k-center greedy inside partitions (k-means clusters), merged.
 
@@ -55,17 +55,6 @@ class KCenterSelector(EmbeddingSelector):
     centres. One partition gives the classic greedy 2-approximation of the
     minimum covering radius; partitions keep the cost at O(n * budget_p * d)
     instead of O(n * budget * d).
-
-    Parameters
-    ----------
-    budget : int, float or str
-    partition_size : int, default 5000
-    n_clusters : int or "auto", default "auto"
-        Number of partitions; ``auto`` is ``ceil(n / partition_size)``.
-    metric : {"cosine", "l2"}, default "cosine"
-    niter : int, default 20
-    seed : int, default 0
-    allow_all : bool, default False
 
     Examples
     --------
@@ -78,19 +67,11 @@ class KCenterSelector(EmbeddingSelector):
 
     method = "kcenter"
 
-    def __init__(self, *, budget: Any, partition_size: int = 5000, n_clusters: Any = "auto",
-                 metric: str = "cosine", niter: int = 20, seed: Any = 0, allow_all: bool = False) -> None:
-        self.budget = budget
-        self.partition_size = partition_size
-        self.n_clusters = n_clusters
-        self.metric = metric
-        self.niter = niter
-        self.seed = seed
-        self.allow_all = allow_all
-
-    def _check_params(self) -> None:
-        self._check_common()
-        check_number("partition_size", self.partition_size, low=2, integer=True)
+    params = (
+        *BUDGETED,
+        Param("partition_size", "int", 5000, "rows per k-means partition (the greedy runs per partition)", low=2),
+        *CLUSTERING,
+    )
 
     def _select(self, sig: Signals, target: Target, seed: int) -> Picked:
         assert sig.vectors is not None

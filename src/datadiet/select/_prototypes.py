@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from datadiet.select._base import Picked, Target, check_choice, check_number
-from datadiet.select._embed_base import EmbeddingSelector, allocate, rank_within
+from datadiet._core import Param, register
+from datadiet._core._allocate import allocate
+from datadiet.select._base import BUDGETED, Picked, Target
+from datadiet.select._embed_base import CLUSTERING, EmbeddingSelector, rank_within
 from datadiet.signals._table import Signals
 
 __all__ = ["PrototypeSelector"]
@@ -16,6 +16,7 @@ __all__ = ["PrototypeSelector"]
 EASY_BELOW = 0.3
 
 
+@register("select")
 class PrototypeSelector(EmbeddingSelector):
     """Keep the most prototypical or the hardest examples of every cluster.
 
@@ -33,23 +34,6 @@ class PrototypeSelector(EmbeddingSelector):
     the budget allows (classic k-means prototypes: the row nearest each centroid);
     otherwise ``round(sqrt(n))`` clusters.
 
-    Parameters
-    ----------
-    budget : int, float or str
-    keep : {"auto", "easy", "hard"}, default "auto"
-    spread_power : float, default 1.0
-        0 splits the budget by cluster size only.
-    n_clusters : int or "auto", default "auto"
-    max_clusters : int, default 4096
-        Upper bound on automatic one-cluster-per-row clustering.
-    per_cluster : int, default 1
-        With ``n_clusters="auto"`` and easy rows: rows kept per cluster
-        (``ceil(budget / per_cluster)`` clusters).
-    metric : {"cosine", "l2"}, default "cosine"
-    niter : int, default 20
-    seed : int, default 0
-    allow_all : bool, default False
-
     Examples
     --------
     >>> import numpy as np
@@ -61,26 +45,15 @@ class PrototypeSelector(EmbeddingSelector):
 
     method = "prototypes"
 
-    def __init__(self, *, budget: Any, keep: str = "auto", spread_power: float = 1.0, n_clusters: Any = "auto",
-                 max_clusters: int = 4096, per_cluster: int = 1, metric: str = "cosine", niter: int = 20, seed: Any = 0,
-                 allow_all: bool = False) -> None:
-        self.budget = budget
-        self.keep = keep
-        self.spread_power = spread_power
-        self.n_clusters = n_clusters
-        self.max_clusters = max_clusters
-        self.per_cluster = per_cluster
-        self.metric = metric
-        self.niter = niter
-        self.seed = seed
-        self.allow_all = allow_all
-
-    def _check_params(self) -> None:
-        self._check_common()
-        check_choice("keep", self.keep, ("auto", "easy", "hard"))
-        check_number("spread_power", self.spread_power, low=0.0)
-        check_number("max_clusters", self.max_clusters, low=1, integer=True)
-        check_number("per_cluster", self.per_cluster, low=1, integer=True)
+    params = (
+        *BUDGETED,
+        Param("keep", "choice", "auto", "keep typical (easy) or far-from-centroid (hard) examples; auto by budget",
+              choices=("auto", "easy", "hard")),
+        Param("spread_power", "float", 1.0, "cluster share ∝ size x spread^spread_power (0: by size only)", low=0),
+        *CLUSTERING,
+        Param("max_clusters", "int", 4096, "upper bound on automatic one-cluster-per-row clustering", low=1),
+        Param("per_cluster", "int", 1, "with automatic clusters and easy rows: rows kept per cluster", low=1),
+    )
 
     def _select(self, sig: Signals, target: Target, seed: int) -> Picked:
         n = len(sig)

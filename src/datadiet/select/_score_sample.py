@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 
+from datadiet._core import Param, register
 from datadiet._core._errors import DataError
 from datadiet._core._hashing import uniform_keys
-from datadiet.select._base import BaseSelector, Picked, Target, check_number, take_prefix
+from datadiet.select._base import BUDGETED, SCORE_PARAMS, BaseSelector, Picked, Target, take_prefix
 from datadiet.select._scores import combine_scores
 from datadiet.signals._table import Signals
 
@@ -27,6 +25,7 @@ def sampling_weights(score: np.ndarray, power: float) -> np.ndarray:
     return w
 
 
+@register("select")
 class ScoreProportionalSampler(BaseSelector):
     """Weighted sampling without replacement, ``P(row) ∝ score ** power`` (Efraimidis–Spirakis keys).
 
@@ -34,15 +33,6 @@ class ScoreProportionalSampler(BaseSelector):
     the largest keys are kept, which is exactly sequential weighted sampling
     without replacement, and independent of row order. Rows with score 0 are
     never chosen before rows with positive score.
-
-    Parameters
-    ----------
-    budget : int, float or str
-    power : float, default 1.0
-        Sharpening exponent (0: uniform, large: close to top-k).
-    weights, normalize : see :func:`combine_scores`
-    seed : int, numpy Generator or None, default 0
-    allow_all : bool, default False
 
     Examples
     --------
@@ -54,18 +44,11 @@ class ScoreProportionalSampler(BaseSelector):
     method = "score-sample"
     requires = ("scores",)
 
-    def __init__(self, *, budget: Any, power: float = 1.0, weights: Mapping[str, float] | None = None,
-                 normalize: str = "auto", seed: int | np.random.Generator | None = 0,
-                 allow_all: bool = False) -> None:
-        self.budget = budget
-        self.power = power
-        self.weights = weights
-        self.normalize = normalize
-        self.seed = seed
-        self.allow_all = allow_all
-
-    def _check_params(self) -> None:
-        check_number("power", self.power, low=0)
+    params = (
+        *BUDGETED,
+        Param("power", "float", 1.0, "sharpening exponent on the score (0: uniform, large: close to top-k)", low=0),
+        *SCORE_PARAMS,
+    )
 
     def _select(self, sig: Signals, target: Target, seed: int) -> Picked:
         s = combine_scores(sig.scores, self.weights, self.normalize)

@@ -6,12 +6,14 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from datadiet._core import Param
 from datadiet._core._errors import DataError
-from datadiet.select._base import check_choice
 
 __all__ = ["combine_scores"]
 
 _NORMALIZE = ("auto", "none", "rank", "zscore", "minmax")
+NORMALIZE = Param("normalize", "choice", "auto", "how score columns are normalised before combining",
+                  choices=_NORMALIZE)
 
 
 def combine_scores(scores: Mapping[str, np.ndarray], weights: Mapping[str, float] | None = None,
@@ -35,9 +37,9 @@ def combine_scores(scores: Mapping[str, np.ndarray], weights: Mapping[str, float
     >>> combine_scores({"a": np.array([1.0, 2, 3]), "b": np.array([30.0, 20, 10])}).tolist()
     [1.0, 1.0, 1.0]
     """
-    check_choice("normalize", normalize, _NORMALIZE)
+    NORMALIZE.check(normalize)
     if not scores:
-        raise DataError("no score column given: name one with --score")
+        raise DataError("no score column given: load at least one score column")
     weights = dict(weights or {})
     unknown = set(weights) - set(scores)
     if unknown:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 
+from datadiet._core import Param, register
+from datadiet._core._allocate import water_fill
 from datadiet._core._errors import DataError
 from datadiet._core._hashing import uniform_keys
-from datadiet.balance._allocate import water_fill
-from datadiet.select._base import BaseSelector, Picked, Target, check_number
+from datadiet.select._base import BUDGETED, SCORE_PARAMS, BaseSelector, Picked, Target
 from datadiet.select._score_sample import sampling_weights
 from datadiet.select._scores import combine_scores
 from datadiet.signals._table import Signals
@@ -18,6 +16,7 @@ from datadiet.signals._table import Signals
 __all__ = ["SoftCapSampler"]
 
 
+@register("select")
 class SoftCapSampler(BaseSelector):
     """Give each example an expected repeat count ``∝ score ** power``, capped at ``max_repeats``.
 
@@ -26,16 +25,6 @@ class SoftCapSampler(BaseSelector):
     units go to rows chosen by weighted sampling on the fractional parts (keyed by
     ``(seed, id)``), so the total equals the budget exactly. A budget larger than
     the input is allowed (up to ``max_repeats`` times the input).
-
-    Parameters
-    ----------
-    budget : int, float or str
-        Examples, repeats included (no token budgets).
-    max_repeats : int, default 4
-    power : float, default 1.0
-    weights, normalize : see :func:`combine_scores`
-    seed : int, numpy Generator or None, default 0
-    allow_all : bool, default False
 
     Examples
     --------
@@ -46,23 +35,17 @@ class SoftCapSampler(BaseSelector):
 
     method = "softcap"
     requires = ("scores",)
-    allows_repeats = True
     supports_tokens = False
 
-    def __init__(self, *, budget: Any, max_repeats: int = 4, power: float = 1.0,
-                 weights: Mapping[str, float] | None = None, normalize: str = "auto",
-                 seed: int | np.random.Generator | None = 0, allow_all: bool = False) -> None:
-        self.budget = budget
-        self.max_repeats = max_repeats
-        self.power = power
-        self.weights = weights
-        self.normalize = normalize
-        self.seed = seed
-        self.allow_all = allow_all
+    def repeats_allowed(self) -> bool:
+        return True
 
-    def _check_params(self) -> None:
-        check_number("max_repeats", self.max_repeats, low=1, integer=True)
-        check_number("power", self.power, low=0)
+    params = (
+        *BUDGETED,
+        Param("max_repeats", "int", 4, "most copies of one example", low=1),
+        Param("power", "float", 1.0, "sharpening exponent on the score (0: uniform, large: close to top-k)", low=0),
+        *SCORE_PARAMS,
+    )
 
     def _select(self, sig: Signals, target: Target, seed: int) -> Picked:
         assert target.examples is not None

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
-from datadiet._core._errors import DataError
-from datadiet.select._base import BaseSelector, Picked, Target, check_number
+from datadiet._core import Param, ParamError, register
+from datadiet.select._base import SCORE_PARAMS, BaseSelector, Picked, Target
 from datadiet.select._scores import combine_scores
 from datadiet.signals._table import Signals
 
 __all__ = ["ThresholdFilter"]
 
 
+@register("select")
 class ThresholdFilter(BaseSelector):
     """Keep rows with ``min <= score <= max``; drop the rest as ``below_threshold`` / ``above_threshold``.
-
-    Parameters
-    ----------
-    min, max : float, optional
-        Bounds on the combined score (at least one).
-    weights : dict of column -> float, optional
-        Weights for combining several score columns.
-    normalize : str, default "auto"
-        See :func:`combine_scores`.
 
     Examples
     --------
@@ -36,23 +26,17 @@ class ThresholdFilter(BaseSelector):
     method = "threshold"
     requires = ("scores",)
 
-    def __init__(self, *, min: float | None = None, max: float | None = None,
-                 weights: Mapping[str, float] | None = None, normalize: str = "auto") -> None:
-        self.min = min
-        self.max = max
-        self.weights = weights
-        self.normalize = normalize
-        self.budget = None
-        self.seed = 0
-        self.allow_all = False
+    params = (
+        Param("min", "float", None, "lowest combined score kept", none=True),
+        Param("max", "float", None, "highest combined score kept", none=True),
+        *SCORE_PARAMS,
+    )
 
     def _check_params(self) -> None:
         if self.min is None and self.max is None:
-            raise DataError("ThresholdFilter needs min, max or both (--min / --max)")
-        check_number("min", self.min, allow_none=True)
-        check_number("max", self.max, allow_none=True)
+            raise ParamError("min", "a number when max is not given (give min, max or both)", None, "ThresholdFilter")
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise DataError(f"min ({self.min}) is above max ({self.max}): no example could pass")
+            raise ParamError("min", f"at most max ({self.max}) so that an example can pass", self.min, "ThresholdFilter")
 
     def _select(self, sig: Signals, target: Target, seed: int) -> Picked:
         s = combine_scores(sig.scores, self.weights, self.normalize)

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 
-from datadiet.select._base import BaseSelector, Picked, Target, take_prefix
+from datadiet._core import register
+from datadiet.select._base import BUDGETED, SCORE_PARAMS, BaseSelector, Picked, Target, take_prefix
 from datadiet.select._scores import combine_scores
 from datadiet.signals._table import Signals
 
 __all__ = ["TopKSelector"]
 
 
+@register("select")
 class TopKSelector(BaseSelector):
     """Keep the top of the (combined) score up to the budget; ties broken by an id hash.
-
-    Parameters
-    ----------
-    budget : int, float or str
-    weights : dict of column -> float, optional
-        Negative weights prefer low values.
-    normalize : str, default "auto"
-        See :func:`combine_scores`.
-    seed : int, default 0
-        Only used to break ties.
-    allow_all : bool, default False
 
     Examples
     --------
@@ -37,14 +25,7 @@ class TopKSelector(BaseSelector):
     method = "topk"
     requires = ("scores",)
 
-    def __init__(self, *, budget: Any, weights: Mapping[str, float] | None = None,
-                 normalize: str = "auto", seed: int | np.random.Generator | None = 0,
-                 allow_all: bool = False) -> None:
-        self.budget = budget
-        self.weights = weights
-        self.normalize = normalize
-        self.seed = seed
-        self.allow_all = allow_all
+    params = (*BUDGETED, *SCORE_PARAMS)
 
     def _select(self, sig: Signals, target: Target, seed: int) -> Picked:
         s = combine_scores(sig.scores, self.weights, self.normalize)

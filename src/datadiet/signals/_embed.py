@@ -59,11 +59,11 @@ def _row_parts(source: Source, column: str, size: int) -> Iterator[pa.Array]:
 
 def _precomputed(source: Source, model: str) -> tuple[str, np.ndarray]:
     if model.startswith("column:"):
-        from datadiet.engine._scan import _to_vectors
+        from datadiet.io._columns import column_vectors
 
         col = model.split(":", 1)[1]
         source.check_columns([col])
-        parts = [_to_vectors(b.table.column(col), col) for b in source.batches([col])]
+        parts = [column_vectors(b.table.column(col), col) for b in source.batches([col])]
         vec = np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
         return model, vec
     path = Path(model).expanduser()
@@ -116,7 +116,7 @@ def embed_source(source: Any, text_column: str, model: str | Encoder, *, cache: 
     (3, 16)
     """
     from datadiet._core._progress import progress
-    from datadiet.engine._scan import total_rows
+    from datadiet.io._columns import total_rows
 
     src = open_source(source)
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:

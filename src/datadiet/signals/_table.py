@@ -12,7 +12,37 @@ import pyarrow.compute as pc
 
 from datadiet._core._errors import DataError, DataTypeError
 
-__all__ = ["Signals", "Columns"]
+__all__ = ["Signals", "Columns", "ClusterSignal", "MinHashSignal"]
+
+
+@dataclass(frozen=True)
+class ClusterSignal:
+    """A stored k-means clustering of the vectors (``datadiet cluster``) and the parameters that made it.
+
+    Selectors use it instead of clustering again when ``params`` (``k``,
+    ``metric``, ``seed``, ``niter``) equal what they would compute.
+    """
+
+    labels: np.ndarray
+    distances: np.ndarray
+    centroids: np.ndarray
+    params: dict[str, Any]
+
+    def take(self, idx: np.ndarray) -> ClusterSignal:
+        return ClusterSignal(self.labels[idx], self.distances[idx], self.centroids,
+                             {**self.params, "rows": "subset"})
+
+
+@dataclass(frozen=True)
+class MinHashSignal:
+    """MinHash signatures of the text (and shingle counts) with the parameters that made them."""
+
+    params: dict[str, Any]
+    signatures: np.ndarray
+    counts: np.ndarray
+
+    def take(self, idx: np.ndarray) -> MinHashSignal:
+        return MinHashSignal(self.params, self.signatures[idx], self.counts[idx])
 
 
 @dataclass(frozen=True)
@@ -51,6 +81,12 @@ class Signals:
     scores : dict of str -> ndarray of float64
     vectors : ndarray of shape (n, d), optional
     text : pyarrow.Array, optional
+    fingerprint : str, optional
+        Fingerprint of the input the signals were read from.
+    clusters : ClusterSignal, optional
+        A stored clustering of ``vectors``.
+    minhash : MinHashSignal, optional
+        Precomputed MinHash signatures of ``text``.
 
     Examples
     --------
@@ -66,7 +102,9 @@ class Signals:
     scores: dict[str, np.ndarray] = field(default_factory=dict)
     vectors: np.ndarray | None = None
     text: pa.Array | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    fingerprint: str | None = None
+    clusters: ClusterSignal | None = None
+    minhash: MinHashSignal | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -91,7 +129,9 @@ class Signals:
             scores={k: v[idx] for k, v in self.scores.items()},
             vectors=None if self.vectors is None else self.vectors[idx],
             text=None if self.text is None else self.text.take(pick),
-            extra=dict(self.extra),
+            fingerprint=self.fingerprint,
+            clusters=None if self.clusters is None else self.clusters.take(idx),
+            minhash=None if self.minhash is None else self.minhash.take(idx),
         )
 
     @classmethod
@@ -104,7 +144,6 @@ class Signals:
         scores: Mapping[str, Any] | Any = None,
         vectors: Any = None,
         text: Any = None,
-        **extra: Any,
     ) -> Signals:
         """Build signals from plain arrays; ids default to row numbers."""
         lengths = {
@@ -138,7 +177,7 @@ class Signals:
         if vec is not None and vec.ndim != 2:
             raise DataError(f"vectors must be a 2-D array (n, d), got shape {vec.shape}")
         txt = None if text is None else (text if isinstance(text, pa.Array) else pa.array(list(text), pa.string()))
-        return cls(id_arr, tok, group_codes, names, score_arrays, vec, txt, dict(extra))
+        return cls(id_arr, tok, group_codes, names, score_arrays, vec, txt)
 
 
 def encode_groups(groups: Any) -> tuple[np.ndarray, list[str]]:

@@ -6,7 +6,7 @@ import numpy as np
 
 from datadiet._core._errors import DataError
 
-__all__ = ["temperature_proportions", "water_fill", "round_preserving_sum"]
+__all__ = ["allocate", "temperature_proportions", "water_fill", "round_preserving_sum"]
 
 
 def temperature_proportions(sizes: np.ndarray, alpha: float) -> np.ndarray:
@@ -74,3 +74,27 @@ def round_preserving_sum(x: np.ndarray, upper: np.ndarray | None = None) -> np.n
         order = np.lexsort((np.arange(len(x)), -frac))
         base[order[: min(short, int(room.sum()))]] += 1
     return base
+
+
+def allocate(weights: np.ndarray, cap: np.ndarray, total: int) -> np.ndarray:
+    """Integer amounts ∝ ``weights``, each at most ``cap``, summing to ``min(total, cap.sum())``.
+
+    Examples
+    --------
+    >>> allocate(np.array([1.0, 1.0, 2.0]), np.array([10, 1, 10]), 8).tolist()
+    [2, 1, 5]
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    cap = np.asarray(cap, dtype=np.float64)
+    if w.sum() <= 0:
+        w = np.where(cap > 0, 1.0, 0.0)
+    total = int(min(total, cap.sum()))
+    q = water_fill(w / w.sum(), cap, total)
+    out = round_preserving_sum(q, cap)
+    short = total - int(out.sum())
+    if short > 0:  # rounding left room: give it to clusters with space, largest weight first
+        room = np.flatnonzero(out < cap)
+        order = room[np.lexsort((room, -w[room]))]
+        for j in order[:short]:
+            out[j] += 1
+    return out
