@@ -56,14 +56,14 @@ def test_beir_with_a_model_writes_records_and_manifest(bbc_beir, tmp_path):
     assert man["rows"] == t.num_rows
     assert set(man["removed"]) >= {"known_positive", "duplicate_text", "absolute_margin"}
     assert man["scores"]["negative"]["count"] == t.num_rows
-    assert man["pairs"] - man["pairs_short"] <= t.num_rows / 3 + man["pairs"]
-    # every negative differs from the positive and is not a positive of the query
-    qrels = {(a, b) for a, b in zip(*(pq.read_table(bbc_beir / "qrels" / "train.tsv".replace(".tsv", ".tsv"))
-                                      .column(c).to_pylist() for c in ("query-id", "corpus-id")))} \
-        if False else None
-    assert qrels is None
+    # no negative is a labelled positive of its query
+    qrels = set()
+    for line in (bbc_beir / "qrels" / "train.tsv").read_text().splitlines()[1:]:
+        a, b, _ = line.split("\t")
+        qrels.add((a, b))
     rows = t.to_pylist()
-    assert all(r["negative_id"] != r["positive_id"] for r in rows)
+    assert all((r["query_id"], r["negative_id"]) not in qrels for r in rows)
+    assert {(r["query_id"], r["positive_id"]) for r in rows} <= qrels
 
 
 @pytest.mark.parametrize("fmt,cols", [
@@ -142,7 +142,7 @@ def test_bad_input_is_one_line_exit_2_nothing_written(separate, tmp_path):
     _bad(tmp_path, "--queries", str(mis / "q.parquet"), "--corpus", str(s / "c.parquet"), "--qrels",
          str(s / "qrels.parquet"), "--vectors", "emb", match="dimensions")
     # bad parameter, bad combination
-    _bad(tmp_path, *common, "--qrels", str(s / "qrels.parquet"), "--num-negatives", "0", match="num_negatives")
+    _bad(tmp_path, *common, "--qrels", str(s / "qrels.parquet"), "--num-negatives", "0", match="--num-negatives")
     _bad(tmp_path, *common, match="--qrels")
 
 

@@ -10,6 +10,8 @@ import click
 
 from datadiet._core._errors import DataError
 from datadiet.cli._common import common_options, user_errors
+from datadiet.cli._generate import kwargs_from, options_for
+from datadiet.negatives import HardNegativeMiner
 
 EPILOG = """
 \b
@@ -64,19 +66,9 @@ def _embed(col: Any, model: str) -> tuple[Any, Any]:
 @click.option("--text", "text_col", default="text", show_default=True, metavar="COL", help="Text column.")
 @click.option("--vectors", metavar="COL", help="Column of precomputed vectors in the queries and the corpus.")
 @click.option("--model", metavar="MODEL", help="minilm, static, hashed[:DIM] or a local model folder (cached).")
-@click.option("--num-negatives", type=int, help="Negatives per (query, positive) [default: 5].")
-@click.option("--strategy", type=click.Choice(["top", "random", "simans", "mixed"]), help="How negatives are picked "
-              "[default: top].")
-@click.option("--range-min", type=int, help="Skip this many best surviving candidates [default: 0].")
-@click.option("--range-max", type=int, help="Consider the best range-max surviving candidates.")
-@click.option("--min-score", type=float, help="Drop candidates scoring below this.")
-@click.option("--max-score", type=float, help="Drop candidates scoring above this.")
-@click.option("--absolute-margin", type=float, help="Drop candidates with score + margin > positive's score.")
-@click.option("--relative-margin", type=float, help="Drop candidates with score > positive's - |positive's| * margin.")
 @click.option("--format", "fmt", type=click.Choice(["triplet", "n-tuple", "labeled-pair"]), default="triplet",
               show_default=True, help="Record shape (sentence-transformers' column names).")
 @click.option("--with-text", is_flag=True, help="Add the texts (anchor, positive, negative...) beside the ids.")
-@click.option("--seed", type=int, help="Seed of every random choice [default: 0].")
 @click.option("--output", "-o", type=click.Path(path_type=Path), required=True,
               help="Output .parquet or .jsonl; a .manifest.json is written beside it.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
@@ -87,19 +79,17 @@ def negatives(beir: str | None, split: str, queries: str | None, corpus: str | N
               model: str | None, fmt: str, with_text: bool, output: Path, overwrite: bool, quiet: bool,
               **opts: Any) -> None:
     """Mine hard negatives with false-negative guards for (query, positive) pairs."""
-    from datadiet.io import check_output_path
+    from datadiet.io import check_output_path, manifest_path
     from datadiet.io._retrieval import RECORD_SUFFIXES, write_records
-    from datadiet.negatives import HardNegativeMiner
     from datadiet.negatives._records import records_table
 
-    if output.suffix.lower() not in RECORD_SUFFIXES:
-        raise DataError(f"output {output} must end in .parquet or .jsonl")
-    check_output_path(output, overwrite)
     if (vectors is None) == (model is None):
         raise DataError("give exactly one of --model (embed the texts) or --vectors COL (precomputed vectors)")
-    miner = HardNegativeMiner(**{k: v for k, v in opts.items() if v is not None})
+    miner = HardNegativeMiner(**kwargs_from(HardNegativeMiner, opts))
     miner.validate_params()
     col = _collection(beir, split, queries, corpus, qrels, pairs, anchor, positive, id_col, text_col, vectors)
+    check_output_path(output, overwrite, suffixes=RECORD_SUFFIXES)  # a missing input is named first
+    check_output_path(manifest_path(output), overwrite)
     t0 = time.perf_counter()
     qv, dv = (col.query_vectors, col.doc_vectors) if vectors is not None else _embed(col, str(model))
     t_embed = time.perf_counter() - t0
@@ -134,3 +124,7 @@ def negatives(beir: str | None, split: str, queries: str | None, corpus: str | N
         click.echo(f"{s['pairs']:,} pairs of {s['queries']:,} queries, corpus {s['corpus']:,}: "
                    f"{s['pairs_short']:,} pairs short of {miner.num_negatives} negatives; removed: {removed or 'none'}")
         click.echo(f"written {out} and {mpath}")
+
+
+# the miner's declared parameters (--num-negatives, --strategy, --range-min ...) as options
+negatives.params[-3:-3] = options_for(HardNegativeMiner)
