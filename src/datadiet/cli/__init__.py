@@ -22,6 +22,7 @@ COMMANDS = [
     ("datadiet.cli._dedup", "dedup"),
     ("datadiet.cli._methods", "methods"),
     ("datadiet.cli._run", "run"),
+    ("datadiet.cli._scores", "scores"),
     ("datadiet.cli._negatives", "negatives"),
 ]
 
