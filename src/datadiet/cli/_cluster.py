@@ -15,21 +15,14 @@ from datadiet._core._errors import DataError
 from datadiet.cli._common import (
     columns_from,
     common_options,
-<<<<<<< HEAD
     engine_from,
     engine_options,
     engine_session,
-    role_options,
-    user_errors,
-)
-from datadiet.io import atomic_path, check_output_path, open_source
-=======
     role_options,
     source_from,
     user_errors,
 )
 from datadiet.io import atomic_path, check_output_path
->>>>>>> main
 
 EPILOG = """
 \b
@@ -73,10 +66,9 @@ def cluster(input: str, k: int, model: str | None, metric: str, seed: int, niter
 
     if output is not None:
         check_output_path(output, overwrite, suffixes=(".parquet",))
-<<<<<<< HEAD
     engine = engine_from(kw)
-    source = open_source(input)
-    columns = columns_from(kw)
+    source = source_from(input, kw)
+    columns = columns_from(kw, source)
     with engine_session(engine):
         vec, how = vectors_for(source, columns, model, engine=engine)
         ids = load_signals(source, replace(columns, vectors=None, text=None, label=None, group=None,
@@ -86,18 +78,6 @@ def cluster(input: str, k: int, model: str | None, metric: str, seed: int, niter
         t0 = time.perf_counter()
         res = kmeans(vec, k, spherical=metric == "cosine", seed=seed, niter=niter, max_train=max_train, ids=ids)
         seconds = time.perf_counter() - t0
-=======
-    source = source_from(input, kw)
-    columns = columns_from(kw, source)
-    vec, how = vectors_for(source, columns, model)
-    ids = load_signals(source, replace(columns, vectors=None, text=None, label=None, group=None,
-                                       scores=(), tokens=None)).ids
-    if len(ids) != vec.shape[0]:
-        raise DataError(f"the vectors have {vec.shape[0]} rows but the input has {len(ids)}")
-    t0 = time.perf_counter()
-    res = kmeans(vec, k, spherical=metric == "cosine", seed=seed, niter=niter, max_train=max_train, ids=ids)
-    seconds = time.perf_counter() - t0
->>>>>>> main
     params = {"k": k, "metric": metric, "seed": seed, "niter": niter, "max_train": max_train, **how}
     table = pa.table({"id": ids, "cluster": pa.array(res.labels.astype(np.int32)),
                       "distance": pa.array(res.distances)})

@@ -15,13 +15,9 @@ import click
 from datadiet._core import DatadietError, DataError, ParamError, set_progress
 from datadiet.signals import Columns
 
-<<<<<<< HEAD
-__all__ = ["role_params", "role_options", "columns_from", "common_options", "user_errors", "print_summary", "USER_ERRORS",
-           "engine_params", "engine_options", "engine_from", "engine_session"]
-=======
 __all__ = ["role_params", "read_params", "role_options", "columns_from", "read_options", "source_from",
-           "common_options", "user_errors", "print_summary", "USER_ERRORS"]
->>>>>>> main
+           "common_options", "user_errors", "print_summary", "USER_ERRORS", "engine_params", "engine_options",
+           "engine_from", "engine_session"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -9,12 +9,15 @@ from typing import Any
 import click
 import numpy as np
 
-<<<<<<< HEAD
-from datadiet.cli._common import common_options, engine_from, engine_options, user_errors
-=======
 from datadiet._core._errors import DataError
-from datadiet.cli._common import common_options, read_options, read_params, user_errors
->>>>>>> main
+from datadiet.cli._common import (
+    common_options,
+    engine_from,
+    engine_options,
+    read_options,
+    read_params,
+    user_errors,
+)
 from datadiet.io import atomic_path, check_output_path, open_source
 
 EPILOG = """
@@ -42,19 +45,13 @@ Then: datadiet select reviews.jsonl --text text --model minilm --method auto --b
 @engine_options
 @common_options
 @user_errors
-<<<<<<< HEAD
-def embed(input: str, text_col: str, model: str, batch_size: int, output: Path | None, overwrite: bool,
+def embed(input: str, text_col: str | None, model: str, batch_size: int, output: Path | None, overwrite: bool,
           quiet: bool, **kw: Any) -> None:
     """Embed the --text column of INPUT with --model and cache it as the 'embedding' signal.
 
     With --engine ray the files are embedded by a pool of Ray actors, each loading the
     model once; the result and the cache entry are the same as in-process.
     """
-=======
-def embed(input: str, text_col: str | None, model: str, batch_size: int, output: Path | None, overwrite: bool,
-          quiet: bool, **kw: Any) -> None:
-    """Embed the --text column of INPUT with --model and cache it as the 'embedding' signal."""
->>>>>>> main
     from datadiet.signals import SignalCache, embed_source
 
     engine = engine_from(kw)
@@ -67,18 +64,14 @@ def embed(input: str, text_col: str | None, model: str, batch_size: int, output:
     if by_default and "text" not in source.column_names:
         raise DataError(f"name the column to embed with --text; columns that exist: {', '.join(source.column_names)}")
     t0 = time.perf_counter()
-<<<<<<< HEAD
+    stats: dict[str, Any] = {}
     if engine == "local":
-        vec = embed_source(source, text_col, model, batch_size=batch_size)
-    else:
+        vec = embed_source(source, text_col, model, batch_size=batch_size, on_null=kw.get("on_null") or "skip",
+                           stats=stats)
+    else:  # null texts are refused on Ray (one line naming the column)
         from datadiet.engine import embed_on_engine
 
         vec = embed_on_engine(source, text_col, model, engine)
-=======
-    stats: dict[str, Any] = {}
-    vec = embed_source(source, text_col, model, batch_size=batch_size, on_null=kw.get("on_null") or "skip",
-                       stats=stats)
->>>>>>> main
     seconds = time.perf_counter() - t0
     if output is not None:
         with atomic_path(output) as tmp, open(tmp, "wb") as f:
