@@ -244,19 +244,32 @@ def encode_groups(groups: Any) -> tuple[np.ndarray, list[str]]:
     if isinstance(groups, (pa.Array, pa.ChunkedArray)):
         if groups.null_count:
             raise DataError(f"the group column has {groups.null_count} empty (null) values; fill them first")
-        arr_pa = groups.combine_chunks() if isinstance(groups, pa.ChunkedArray) else groups
-        enc = pc.dictionary_encode(arr_pa.cast(pa.string()))
-        raw_names = np.asarray([str(x) for x in enc.dictionary.to_pylist()])
+        # chunk by chunk (no combined copy of the strings): provisional codes in order of first
+        # appearance, then renumbered in sorted-name order
+        chunks = groups.chunks if isinstance(groups, pa.ChunkedArray) else [groups]
+        codes = np.empty(len(groups), dtype=np.int32)
+        seen: dict[str, int] = {}
+        at = 0
+        for chunk in chunks:
+            if len(chunk) == 0:
+                continue
+            enc = pc.dictionary_encode(chunk.cast(pa.string()))
+            local = np.array([seen.setdefault(str(x), len(seen)) for x in enc.dictionary.to_pylist()],
+                             dtype=np.int32)
+            codes[at:at + len(chunk)] = local[enc.indices.to_numpy(zero_copy_only=False)]
+            at += len(chunk)
+        raw_names = np.asarray(list(seen), dtype=str) if seen else np.zeros(0, dtype=str)
         order = np.argsort(raw_names, kind="stable")
         remap = np.empty(len(order), dtype=np.int32)
         remap[order] = np.arange(len(order), dtype=np.int32)
-        codes = remap[enc.indices.to_numpy(zero_copy_only=False)]
+        for s in range(0, len(codes), 1 << 20):
+            codes[s:s + (1 << 20)] = remap[codes[s:s + (1 << 20)]]
         return codes, [str(x) for x in raw_names[order]]
     arr = np.asarray(groups)
     if arr.dtype == object:
         arr = arr.astype(str)
-    names, codes = np.unique(arr, return_inverse=True)
-    return codes.astype(np.int32), [str(x) for x in names]
+    names, inverse = np.unique(arr, return_inverse=True)
+    return inverse.astype(np.int32), [str(x) for x in names]
 
 
 def _float_array(v: Any, what: str) -> np.ndarray:
