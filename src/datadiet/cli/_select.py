@@ -134,7 +134,7 @@ def _method_command(name: str, cls: Any) -> click.Command:
             raise DataError(f"method {name} runs on the local engine only (its passes are not yet steps on "
                             f"Ray); drop --engine {engine}")
         source = source_from(input, kw)  # a missing input is named before an existing output
-        columns = columns_from(kw, source)
+        columns, defaulted = columns_from(kw).with_defaults(source.column_names)
         _check_columns(name, cls, columns)
         check_output_path(output, overwrite, suffixes=(".parquet",))
         check_output_path(manifest_path(output), overwrite)
@@ -159,6 +159,8 @@ def _method_command(name: str, cls: Any) -> click.Command:
                                    engine=engine)
             sel = selector.fit(sig).selection_
         sel.info.update(info)
+        if defaulted:
+            sel.info["columns_defaulted"] = defaulted
         mpath = finish_selection(sel, source, columns, output, overwrite, input, report, data=source)
         paths: dict[str, Any] = {"selection": output, "manifest": mpath}
         if report is not None:
