@@ -6,7 +6,6 @@ option that was renamed or removed, or a value a method no longer accepts, fails
 
 from __future__ import annotations
 
-import re
 import shlex
 from pathlib import Path
 
