@@ -23,10 +23,11 @@ from datadiet.cli._common import (
     print_summary,
     quiet_param,
     role_params,
+    source_from,
     user_errors,
 )
 from datadiet.cli._generate import kwargs_from, options_for
-from datadiet.io import Selection, check_output_path, check_report_path, manifest_path, open_source
+from datadiet.io import Selection, check_output_path, check_report_path, manifest_path
 
 __all__ = ["make_select_command", "finish_selection"]
 
@@ -52,8 +53,8 @@ def finish_selection(sel: Selection, source: Any, columns: Any, output: Path, ov
                      input_name: str, report: Path | None = None, data: Any = None) -> Path:
     """Record inputs in the manifest and write selection (+ report) atomically."""
     sel.info.setdefault("input", input_name)
-    sel.info["input_fingerprint"] = source.fingerprint()
-    sel.info["columns"] = columns.as_dict()
+    sel.info.setdefault("input_fingerprint", source.fingerprint())
+    sel.info.setdefault("columns", columns.as_dict())  # load_signals records the columns it defaulted
     mpath = sel.write(output, overwrite=overwrite)
     if report is not None:
         from datadiet.report import write_report
@@ -130,15 +131,15 @@ def _method_command(name: str, cls: Any) -> click.Command:
     def run(input: str, output: Path, report: Path | None, overwrite: bool, quiet: bool, **kw: Any) -> None:
         engine = engine_from(kw)
         engine_name = getattr(engine, "name", engine)
-        columns = columns_from(kw)
         kwargs = kwargs_from(cls, kw)
         if name != "dsir":
             cls(**kwargs).validate_params()
-        _check_columns(name, cls, columns)
         if engine_name not in cls.engines:
             raise DataError(f"method {name} runs on the local engine only (its passes are not yet steps on "
                             f"Ray); drop --engine {engine_name}")
-        source = open_source(input)  # a missing input is named before an existing output
+        source = source_from(input, kw)  # a missing input is named before an existing output
+        columns, defaulted = columns_from(kw).with_defaults(source.column_names)
+        _check_columns(name, cls, columns)
         check_output_path(output, overwrite, suffixes=(".parquet",))
         check_output_path(manifest_path(output), overwrite)
         if report is not None:
@@ -163,6 +164,8 @@ def _method_command(name: str, cls: Any) -> click.Command:
                                        engine=engine)
                 sel = selector.fit(sig).selection_
         sel.info.update(info)
+        if defaulted:
+            sel.info["columns_defaulted"] = defaulted
         mpath = finish_selection(sel, source, columns, output, overwrite, input, report, data=source)
         paths: dict[str, Any] = {"selection": output, "manifest": mpath}
         if report is not None:

@@ -133,7 +133,7 @@ class FacilityLocationSelector(EmbeddingSelector):
         *BUDGETED,
         Param("n_neighbors", "int", 50, "neighbours per example in the similarity graph", low=1,
               aliases=("--neighbors",)),
-        Param("partition_size", "int", 1000, "rows per k-means partition (the greedy runs per partition)", low=2),
+        Param("partition_size", "int", 2000, "rows per k-means partition (the greedy runs per partition)", low=2),
         *CLUSTERING,
     )
 

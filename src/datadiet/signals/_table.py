@@ -92,8 +92,9 @@ class Columns:
 
         Examples
         --------
-        >>> Columns(group="topic").with_defaults(["id", "text", "topic"])
-        (Columns(id='id', text='text', label=None, group='topic', scores=(), vectors=None, tokens=None), ['id', 'text'])
+        >>> cols, filled = Columns(group="topic").with_defaults(["id", "text", "topic"])
+        >>> cols.as_dict(), filled
+        ({'id': 'id', 'text': 'text', 'group': 'topic'}, ['id', 'text'])
         >>> Columns(text="body").with_defaults(["id", "text", "body"])[1]
         ['id']
         """
@@ -246,7 +247,7 @@ def encode_groups(groups: Any) -> tuple[np.ndarray, list[str]]:
         # chunk by chunk (no combined copy of the strings): provisional codes in order of first
         # appearance, then renumbered in sorted-name order
         chunks = groups.chunks if isinstance(groups, pa.ChunkedArray) else [groups]
-        codes = np.empty(len(groups), dtype=np.int32)
+        out = np.empty(len(groups), dtype=np.int32)
         seen: dict[str, int] = {}
         at = 0
         for chunk in chunks:
@@ -255,15 +256,15 @@ def encode_groups(groups: Any) -> tuple[np.ndarray, list[str]]:
             enc = pc.dictionary_encode(chunk.cast(pa.string()))
             local = np.array([seen.setdefault(str(x), len(seen)) for x in enc.dictionary.to_pylist()],
                              dtype=np.int32)
-            codes[at:at + len(chunk)] = local[enc.indices.to_numpy(zero_copy_only=False)]
+            out[at:at + len(chunk)] = local[enc.indices.to_numpy(zero_copy_only=False)]
             at += len(chunk)
         raw_names = np.asarray(list(seen), dtype=str) if seen else np.zeros(0, dtype=str)
         order = np.argsort(raw_names, kind="stable")
         remap = np.empty(len(order), dtype=np.int32)
         remap[order] = np.arange(len(order), dtype=np.int32)
-        for s in range(0, len(codes), 1 << 20):
-            codes[s:s + (1 << 20)] = remap[codes[s:s + (1 << 20)]]
-        return codes, [str(x) for x in raw_names[order]]
+        for s in range(0, len(out), 1 << 20):
+            out[s:s + (1 << 20)] = remap[out[s:s + (1 << 20)]]
+        return out, [str(x) for x in raw_names[order]]
     arr = np.asarray(groups)
     if arr.dtype == object:
         arr = arr.astype(str)
