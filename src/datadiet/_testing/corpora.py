@@ -141,10 +141,10 @@ def rt_retrieval(test_share: float = 0.2) -> dict[str, pa.Table]:
         if c != "plot":
             reviews.setdefault(m, []).append(str(i))
     plots = [(str(i), x, m) for i, c, x, m in zip(ids, cat, text, movie) if c == "plot" and m in reviews]
-    first: dict[str, tuple[str, str, str]] = {}
-    for p in plots:
-        first.setdefault(p[2], p)  # one synopsis per movie
-    plots = list(first.values())
+    first_plot: dict[str, tuple[str, str, str]] = {}
+    for p in plots:  # one synopsis per movie
+        first_plot.setdefault(p[2], p)
+    plots = list(first_plot.values())
     test = uniform_keys(np.array([m for _, _, m in plots], dtype=object), seed=2024) < test_share
     q: dict[str, list[str]] = {"train": [], "test": []}
     d: dict[str, list[str]] = {"train": [], "test": []}
