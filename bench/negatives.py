@@ -294,6 +294,7 @@ def quality(argv: list[str]) -> str:
         "NGAME batches (top-k + margin), in-batch only": "ngame",
     }
     base = _evaluate(qv, dv, np.eye(qv.shape[1], dtype=np.float32), col)
+    print(f"zero-shot: nDCG@10 {base[0]:.4f} MRR@10 {base[1]:.4f}", flush=True)
     rows = [("zero-shot MiniLM (no training)", [base] * seeds, 0.0)]
     for name, cfg in configs.items():
         res = []
@@ -321,6 +322,8 @@ def quality(argv: list[str]) -> str:
             w = _train(qv, dv, q, p, neg, batches, epochs, seed)
             res.append(_evaluate(qv, dv, w, col))
         rows.append((name, res, time.perf_counter() - t0))
+        a = np.array(res)
+        print(f"{name}: nDCG@10 {a[:, 0].mean():.4f} MRR@10 {a[:, 1].mean():.4f} ({rows[-1][2]:.0f} s)", flush=True)
     lines = [
         "## Negatives (b): which negatives help a small retriever (BBC title -> body)",
         "",
