@@ -202,3 +202,17 @@ def test_bad_inputs():
         DSIRSelector(target=["a b"], budget=1).fit(ids=[1, 2])
     with pytest.raises(ValueError, match="proportions must have one share per target"):
         DSIRSelector(target={"a": ["x y"], "b": ["y z"]}, budget=1, proportions=[1]).fit(text=["x y", "y z"])
+
+
+def test_weights_stay_finite_when_most_rows_underflow(bbc):
+    """A narrow target (60 sport articles) leaves most pool weights at 0 after exp: no cap reaches clip."""
+    from datadiet.select._importance import importance_weights
+
+    sport = [t for t, g in zip(bbc.column("text").to_pylist(), bbc.column("topic").to_pylist(), strict=True)
+             if g == "sport"][:60]
+    s = DSIRSelector(target=sport, mode="weights", clip=20.0).fit(text=bbc.column("text"))
+    w = s.selection_.weight
+    assert np.isfinite(w).all() and np.isclose(w.mean(), 1.0)
+    lw = np.r_[np.full(100, -1e4), 0.0, 0.5]  # 2 of 102 rows carry weight: m / p = 51 > clip
+    w2, info = importance_weights(lw, clip=20.0)
+    assert np.isfinite(w2).all() and w2[-1] == w2[-2] == 51.0 and info["n_clipped"] == 1

@@ -160,11 +160,13 @@ def importance_weights(log_w: np.ndarray, clip: float | None,
             c = clip * csum / denom
         lo = np.concatenate([[0.0], s])
         hi = np.concatenate([s, [np.inf]])
-        valid = (denom > 0) & (c >= lo) & (c <= hi)
-        cap = float(c[np.flatnonzero(valid)[0]])
+        valid = (denom > 0) & (c > 0) & (c >= lo) & (c <= hi)
+        # no positive cap reaches ``clip`` when fewer than m / clip rows have any weight (the rest
+        # underflow to 0): then every row with weight gets the same, the flattest the clip allows
+        cap = float(c[np.flatnonzero(valid)[0]]) if valid.any() else float(s[s > 0].min())
         n_clipped = int((raw > cap).sum())
         mass = float(np.maximum(raw - cap, 0).sum() / raw.sum())
-        out = np.minimum(raw, cap)
+        out = np.minimum(raw, cap) / cap  # in [0, 1], so the sum cannot underflow whatever the cap
         out *= m / out.sum()
     w[ok] = out
     ess_after = float(out.sum() ** 2 / (out ** 2).sum())
