@@ -18,7 +18,7 @@ def _load_families() -> None:
     import datadiet  # noqa: F401  (registers select and balance)
     import datadiet.dedup  # noqa: F401
 
-    for optional in ("datadiet.negatives", "datadiet.train"):
+    for optional in ("datadiet.negatives", "datadiet.train", "datadiet.value"):
         __import__(optional)
 
 
