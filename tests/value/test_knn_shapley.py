@@ -20,9 +20,9 @@ def _brute(xt, yt, xv, yv, k):
         rank = np.empty(n, int)
         rank[order] = np.arange(n)
 
-        def u(s):
+        def u(s, rank=rank, label=yv[v]):
             near = sorted(s, key=lambda i: rank[i])[:k]
-            return sum(yt[i] == yv[v] for i in near) / k
+            return sum(yt[i] == label for i in near) / k
 
         for i in range(n):
             others = [j for j in range(n) if j != i]

@@ -11,7 +11,7 @@ from datadiet._core import REQUIRED, registered
 
 __all__ = ["methods", "methods_markdown"]
 
-FAMILIES = ("select", "dedup", "negatives", "train")
+FAMILIES = ("select", "dedup", "balance", "negatives", "train")
 
 
 def _load_families() -> None:
