@@ -38,7 +38,7 @@ def test_budget_spent_costs_respected_floors_kept(params, data):
 @settings(max_examples=25)
 @given(st.lists(curve, min_size=2, max_size=3), st.integers(3, 40))
 def test_worst_group_is_optimal_against_brute_force(params, budget):
-    al = EquitableAllocator(budget=budget).fit(_pilot(params))
+    al = EquitableAllocator(budget=budget, floors={}).fit(_pilot(params))
     worst = min(al.predicted_.values())
     best = -np.inf
     # every group gets at least one example (a curve says nothing about zero examples)
@@ -48,6 +48,15 @@ def test_worst_group_is_optimal_against_brute_force(params, budget):
         n = [*split, budget - sum(split)]
         best = max(best, min(float(al.curves_[f"g{i}"](max(v, 1))) for i, v in enumerate(n)))
     assert worst >= best - 1e-9
+
+
+def test_default_floors_are_the_smallest_pilot_sizes():
+    pilot = _pilot([(0.1, 0.5, 0.99), (3, 0.5, 0.8)])  # g0 is "easy": without floors it would get 1 example
+    al = EquitableAllocator(budget=300).fit(pilot)
+    assert al.allocation_["g0"] >= 20 and sum(al.allocation_.values()) == 300
+    assert EquitableAllocator(budget=300, floors={}).fit(pilot).allocation_["g0"] < 20
+    with pytest.raises(DataError, match="smallest pilot sizes cost"):
+        EquitableAllocator(budget=30).fit(pilot)
 
 
 def test_caps_and_errors():

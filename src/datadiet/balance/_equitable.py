@@ -87,8 +87,9 @@ class EquitableAllocator(Declared):
     that maximise ``min_g score_g(n_g)`` (``objective="worst"``, as "Adaptive Sampling
     for Equitable Datasets") or ``sum_g w_g score_g(n_g)`` (``"weighted"``). The
     rest of the budget is spent too: what is left is less than the cheapest cost
-    of a group that can still grow. ``floors`` (at least) and ``caps`` (at most,
-    e.g. what can be collected) bound each group.
+    of a group that can still grow. ``floors`` (at least; by default the group's
+    smallest pilot size, since a curve says little below its pilots) and ``caps``
+    (at most, e.g. what can be collected) bound each group.
 
     ``allocation_`` (group -> count) is what
     :class:`~datadiet.GroupBalanceSelector` takes as ``quotas``; ``weights_`` are
@@ -113,8 +114,8 @@ class EquitableAllocator(Declared):
               choices=("worst", "weighted"), cli=False),
         Param("group_weights", "mapping", None, "weights of the weighted objective (default 1)", none=True,
               cli=False),
-        Param("floors", "mapping", None, "least examples of a group (default 0)", none=True, value_type=int,
-              cli=False),
+        Param("floors", "mapping", None, "least examples of a group (default: its smallest pilot size, so "
+              "curves are not extrapolated below the pilots)", none=True, value_type=int, cli=False),
         Param("caps", "mapping", None, "most examples of a group (default no limit)", none=True, value_type=int,
               cli=False),
         Param("max_score", "float", 1.0, "the largest score a curve may approach (1 for accuracy)", cli=False),
@@ -134,6 +135,7 @@ class EquitableAllocator(Declared):
             raise DataError("pilot must map each group to (sizes, scores) of its pilot runs")
         names = [str(g) for g in pilot]
         self.curves_ = {str(g): fit_power_law(*v, max_score=self.max_score) for g, v in pilot.items()}
+        self._min_pilot = {str(g): float(np.min(v[0])) for g, v in pilot.items()}
         self._allocate(names)
         return self
 
@@ -143,11 +145,16 @@ class EquitableAllocator(Declared):
             raise ParamError("costs", "positive numbers", dict(self.costs or {}), type(self).__name__)
         w = self._vec(self.group_weights, names, 1.0, "group_weights")
         floor = self._vec(self.floors, names, 0.0, "floors")
+        if self.floors is None:
+            floor = np.array([getattr(self, "_min_pilot", {}).get(g, 0.0) for g in names])
         cap = self._vec(self.caps, names, np.inf, "caps")
         if (floor > cap).any():
             raise DataError("a floor is above its group's cap")
         budget = float(self.budget if budget is None else budget)
         if float((floor * cost).sum()) > budget + 1e-9:
+            if self.floors is None:
+                raise DataError(f"the smallest pilot sizes cost {float((floor * cost).sum()):g}, more than the "
+                                f"budget {budget:g}; give floors explicitly (e.g. floors={{}}) or a larger budget")
             raise DataError(f"the floors cost {float((floor * cost).sum()):g}, more than the budget {budget:g}")
         curves = [self.curves_[g] for g in names]
         n = floor.copy()
@@ -237,6 +244,7 @@ class EquitableAllocator(Declared):
             for g in names:
                 points[g].append((counts[g], scores[g]))
 
+        self._min_pilot = {g: float(min(pilot_sizes[g])) for g in names}
         for i in range(lengths.pop()):
             run({g: int(list(pilot_sizes[g])[i]) for g in names})
         full = float(self.budget)
