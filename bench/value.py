@@ -193,8 +193,9 @@ def part_coreset(seeds: int) -> str:
             for score in ("sensitivity", "leverage", "uniform"):
                 sel = CoresetSelector(budget=frac, score=score, seed=seed).fit(vectors=x, groups=y)
                 idx, w = sel.selected_indices_, sel.weights_
-                # C scaled so the weighted objective matches the full-data one (weights sum ~ n)
-                m = LogisticRegression(max_iter=1000, C=1.0).fit(x[idx], y[idx], sample_weight=w * len(idx) / w.sum())
+                # Horvitz-Thompson weights (sum ~ n): the weighted objective, regulariser included,
+                # is an unbiased estimate of the full-data one
+                m = LogisticRegression(max_iter=1000, C=1.0).fit(x[idx], y[idx], sample_weight=w)
                 res.setdefault((score, frac), []).append(log_loss(y, m.predict_proba(x)) / base)
     lines = ["### Coresets vs uniform at equal size (Fashion-MNIST PCA-64, logistic regression, 60,000 rows)", "",
              f"Full-data log loss of the model fit on the weighted coreset / that of the full-data model "
