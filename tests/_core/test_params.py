@@ -25,7 +25,7 @@ class Toy(Declared):
 
     Examples
     --------
-    >>> Toy(3)
+    >>> t = Toy(3)
     """
 
     params = (

@@ -33,7 +33,7 @@ def test_select_then_apply_balance(bbc_jsonl, tmp_path):
     assert res.returncode == 0, res.stderr
     manifest = json.loads((tmp_path / "sel.manifest.json").read_text())
     # the summary shows the manifest's counts
-    assert f"{manifest['n_kept']:,}" in res.stdout and str(sel) in res.stdout
+    assert f"{manifest['n_kept']:,}" in res.stdout and f"{manifest['total_repeats']:,}" in res.stdout
     assert manifest["total_repeats"] == 3000
     assert manifest["columns"] == {"id": "id", "text": "text", "group": "topic"}
     assert manifest["input_fingerprint"]
@@ -144,3 +144,14 @@ def test_balance_alpha_defaults_to_the_natural_mix(bbc_jsonl, tmp_path):
     m = json.loads((tmp_path / "sel.manifest.json").read_text())
     assert m["params"]["alpha"] == 1.0
     assert m["metrics"]["groups"]["sport"]["kept"] == round(445 * 511 / 2225)
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["-o", "s.parquet", "--report", "r.pdf"], "r.pdf must end in .html"),
+    (["-o", "sel.csv"], "sel.csv must end in .parquet"),
+])
+def test_every_output_path_is_checked_before_any_work(bbc_jsonl, tmp_path, args, fragment):
+    res = run("select", bbc_jsonl, "--budget", "5", *[str(tmp_path / a) if "." in a and a[0] != "-" else a
+                                                        for a in args])
+    assert_user_error(res, fragment)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bbc.jsonl"]

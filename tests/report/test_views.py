@@ -61,6 +61,7 @@ def test_views_shown_only_when_data_exists(bbc_selection, bbc_jsonl, tmp_path):
     shown = {v.ID for v in load_views() if v.available(ctx)}
     assert {"counts", "groups", "lengths", "weights", "examples", "run"} <= shown
     assert "embedding-map" not in shown  # no embedding signal cached
+    assert "data-map" not in shown  # no training-dynamics scores
     html = render_report(ctx)
     assert 'id="embedding-map"' not in html and 'id="lengths"' in html
     # without the input: counts and the method's group record still shown, no lengths / texts
@@ -222,3 +223,39 @@ def test_import_datadiet_does_not_import_plotly():
     code = "import sys, datadiet, datadiet.report, datadiet.cli; print('plotly' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_data_map_from_recorded_training_dynamics(tmp_path):
+    """A recorder on a real (tiny) training run -> scores table -> selection by confidence -> data map."""
+    import pyarrow.parquet as pq
+
+    from datadiet.select import TopKSelector
+    from datadiet.signals import Signals
+    from datadiet.train import DynamicsRecorder
+
+    rng = np.random.default_rng(0)
+    n, k = 300, 3
+    x = rng.normal(size=(n, 5))
+    y = (x[:, 0] > 0).astype(int) + (x[:, 1] > 1).astype(int)
+    w = np.zeros((5, k))
+    rec = DynamicsRecorder(n, k, tmp_path / "dyn")
+    for epoch in range(4):  # a few epochs of softmax regression by gradient descent
+        logits = x @ w
+        rec.record(epoch, np.arange(n), logits, y)
+        p = np.exp(logits - logits.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        p[np.arange(n), y] -= 1
+        w -= 0.5 * x.T @ p / n
+    s = rec.scores()
+    table = pa.table({"id": np.arange(n), "confidence": s["confidence"], "variability": s["variability"]})
+    data = tmp_path / "scores.parquet"
+    pq.write_table(table, data)
+    sig = Signals.from_arrays(np.arange(n), scores={"confidence": s["confidence"]})
+    sel = TopKSelector(budget=100).fit(sig).selection_
+    sel.info["columns"] = {"id": "id", "scores": ["confidence", "variability"]}
+    sel.write(tmp_path / "sel.parquet")
+    html = write_report(tmp_path / "sel.parquet", tmp_path / "r.html", data=data).read_text()
+    assert 'id="data-map"' in html and "variability (std of the gold-label probability" in html
+    ctx = load_context(tmp_path / "sel.parquet", data)
+    assert np.allclose(ctx.scores["confidence (input)"] if "confidence (input)" in ctx.scores
+                       else ctx.scores["confidence"], s["confidence"])

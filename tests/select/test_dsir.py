@@ -198,7 +198,7 @@ def test_bad_inputs():
         DSIRSelector(target=["a b"], budget=1, mode="weights").fit(text=["a b"])
     with pytest.raises(ValueError, match="mode must be one of"):
         DSIRSelector(target=["a b"], budget=1, mode="weighted").fit(text=["a b"])
-    with pytest.raises(ValueError, match="needs text"):
+    with pytest.raises(ValueError, match="needs a text column"):
         DSIRSelector(target=["a b"], budget=1).fit(ids=[1, 2])
     with pytest.raises(ValueError, match="proportions must have one share per target"):
         DSIRSelector(target={"a": ["x y"], "b": ["y z"]}, budget=1, proportions=[1]).fit(text=["x y", "y z"])

@@ -198,10 +198,13 @@ class Param:
 
 
 def _same(a: Any, b: Any) -> bool:
-    try:
-        return type(a) is type(b) and bool(a == b) or (isinstance(a, str) and a == b)
-    except Exception:  # noqa: BLE001 - arrays and odd objects compare as "not the same"
-        return False
+    """Equal and of the same kind (numbers compare by value, ``True`` is not ``1``)."""
+    num = (int, float, np.integer, np.floating)
+    if isinstance(a, (bool, np.bool_)) or isinstance(b, (bool, np.bool_)):
+        return type(a) is type(b) and a == b
+    if isinstance(a, num) and isinstance(b, num):
+        return bool(a == b)
+    return type(a) is type(b) and isinstance(a, (str, bytes, tuple)) and a == b
 
 
 def jsonable(value: Any) -> Any:

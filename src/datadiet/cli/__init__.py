@@ -21,6 +21,8 @@ COMMANDS = [
     ("datadiet.cli._demo", "demo"),
     ("datadiet.cli._dedup", "dedup"),
     ("datadiet.cli._methods", "methods"),
+    ("datadiet.cli._run", "run"),
+    ("datadiet.cli._scores", "scores"),
 ]
 
 

@@ -51,7 +51,7 @@ def cluster(input: str, k: int, model: str | None, metric: str, seed: int, niter
     from datadiet.signals import SignalCache
 
     if output is not None:
-        check_output_path(output, overwrite)
+        check_output_path(output, overwrite, suffixes=(".parquet",))
     source = open_source(input)
     columns = columns_from(kw)
     vec, how = vectors_for(source, columns, model)

@@ -116,7 +116,7 @@ def dedup(input: str, output: Path, text_col: str | None, id_col: str | None, ve
     method that found it (dup_method).
     """
     from datadiet.cli._select import finish_selection
-    from datadiet.io import check_output_path, manifest_path
+    from datadiet.io import check_output_path, manifest_path, open_source
     from datadiet.signals import Columns
 
     if vectors_col and model:
@@ -129,6 +129,9 @@ def dedup(input: str, output: Path, text_col: str | None, id_col: str | None, ve
     if only_against and not against:
         raise DataError("--only-against needs --against EVALSET")
     d = _build({**kw, "score_col": score_col, "only_against": only_against})
+    open_source(input)  # a missing input is named before an existing output
+    if against is not None:
+        open_source(against)
     check_output_path(output, overwrite, suffixes=(".parquet",))
     check_output_path(manifest_path(output), overwrite)
     cols = Columns(id=id_col, text=text_col, scores=(score_col,) if score_col else (), vectors=vectors_col)

@@ -76,3 +76,10 @@ def demo(out: Path, budget: int, seed: int, quiet: bool) -> None:
     click.echo("kept per topic: " + ", ".join(f"{g} {d['kept']}/{d['input']}" for g, d in groups.items()))
     counts = sel.counts()
     click.echo(f"duplicates dropped: {counts.get('duplicate', 0)}; over quota: {counts.get('over_quota', 0)}")
+    recipe = Path(__file__).resolve().parents[1] / "recipes" / "examples" / "curate.yaml"
+    click.echo(f"\nThe same kind of curation as a recipe ({recipe.name}: dedup -> balance -> apply):")
+    from datadiet.cli._run import run
+
+    run.main(args=[str(recipe), "-o", str(out / "recipe_run"), "--input", str(res["data"])],
+             prog_name="datadiet run", standalone_mode=False)
+    click.echo(f"recipe run:  {out / 'recipe_run'}  (datadiet run {recipe.name} -o {out / 'recipe_run'})")

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 import numpy as np
 
-from datadiet._core._errors import DataError
 from datadiet.cli._common import common_options, user_errors
 from datadiet.io import atomic_path, check_output_path, open_source
 
@@ -42,9 +41,7 @@ def embed(input: str, text_col: str, model: str, batch_size: int, output: Path |
     from datadiet.signals import SignalCache, embed_source
 
     if output is not None:
-        check_output_path(output, overwrite)
-        if output.suffix != ".npy":
-            raise DataError(f"output {output} must end in .npy")
+        check_output_path(output, overwrite, suffixes=(".npy",))
     source = open_source(input)
     t0 = time.perf_counter()
     vec = embed_source(source, text_col, model, batch_size=batch_size)

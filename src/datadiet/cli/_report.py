@@ -40,10 +40,10 @@ exists); the embedding map needs the cached 'embedding' signal of that input.
 def report(selection: Path, data: str | None, output: Path, text_col: str | None, group_col: str | None,
            overwrite: bool, quiet: bool) -> None:
     """Write an HTML report of SELECTION: counts, metrics, groups, lengths, scores, map, examples."""
-    from datadiet.io import check_output_path
+    from datadiet.io import check_report_path
     from datadiet.report import write_report
 
-    check_output_path(output, overwrite)
+    check_report_path(output, overwrite)
     columns: Any = Columns(text=text_col, group=group_col) if (text_col or group_col) else None
     path = write_report(selection, output, data=data, overwrite=overwrite, columns=columns)
     if not quiet:

@@ -134,11 +134,11 @@ def _method_command(name: str, cls: Any) -> click.Command:
         if engine not in cls.engines:
             raise DataError(f"method {name} runs on the local engine only (its passes are not yet steps on "
                             f"Ray); drop --engine {engine}")
+        source = open_source(input)  # a missing input is named before an existing output
         check_output_path(output, overwrite, suffixes=(".parquet",))
         check_output_path(manifest_path(output), overwrite)
         if report is not None:
             check_report_path(report, overwrite)
-        source = open_source(input)
         info: dict[str, Any] = {}
         if name == "dsir":
             sel = _run_dsir(source, columns, kwargs, kw)

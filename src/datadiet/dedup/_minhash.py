@@ -21,6 +21,7 @@ signature is all ``0xFFFFFFFF`` and :func:`shingle_counts` reports 0.
 from __future__ import annotations
 
 import os
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -273,7 +274,8 @@ def minhash_signal(source: Any, text_column: str, *, cache: bool = True, cache_r
 
     The signatures are stored with :class:`~datadiet.signals.SignalCache` (name
     ``minhash``, keyed by the input fingerprint, the column and ``params``) and
-    memory-mapped on the next call.
+    memory-mapped on the next call. While it runs, every finished batch is kept
+    in a part file, so a killed run resumes at its first unfinished batch.
 
     Examples
     --------
@@ -282,7 +284,7 @@ def minhash_signal(source: Any, text_column: str, *, cache: bool = True, cache_r
     >>> sig.shape, cnt.tolist()
     ((2, 16), [1, 1])
     """
-    from datadiet.io import open_source
+    from datadiet.io import atomic_path, open_source
     from datadiet.signals import SignalCache
 
     src = open_source(source)
@@ -294,12 +296,25 @@ def minhash_signal(source: Any, text_column: str, *, cache: bool = True, cache_r
         cnt = store.load_vectors("minhash_count", key)
         if hit is not None and cnt is not None:
             return hit, cnt
+    final = store.path("minhash", key, ".npy") if store is not None and store.enabled else None
+    parts = final.with_suffix(".parts") if final is not None else None
+    if parts is not None:
+        parts.mkdir(parents=True, exist_ok=True)
     sigs, cnts = [], []
-    for batch in src.batches([text_column], batch_size):
+    for i, batch in enumerate(src.batches([text_column], batch_size)):
+        done = parts / f"part-{i:06d}.npz" if parts is not None else None
+        if done is not None and done.exists():  # a killed run resumes at its first unfinished batch
+            with np.load(done) as z:
+                sigs.append(z["sig"])
+                cnts.append(z["cnt"])
+            continue
         col = batch.table.column(text_column)
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
             raise DataTypeError(f"text column {text_column!r} must hold strings, found {col.type}")
         s, c = minhash_signatures(col.combine_chunks(), **minhash_params(**params))
+        if done is not None:
+            with atomic_path(done) as tmp, open(tmp, "wb") as f:
+                np.savez(f, sig=s, cnt=c)
         sigs.append(s)
         cnts.append(c)
     p = key["num_perm"]
@@ -308,6 +323,8 @@ def minhash_signal(source: Any, text_column: str, *, cache: bool = True, cache_r
     if store is not None and store.enabled:
         store.save_vectors("minhash", key, sig)
         store.save_vectors("minhash_count", key, cnt)
+        if parts is not None:
+            shutil.rmtree(parts, ignore_errors=True)
     return sig, cnt
 
 

@@ -23,12 +23,15 @@ __all__ = ["apply_selection"]
 
 def apply_selection(selection: Selection | str | os.PathLike[str], data: Any, output: str | os.PathLike[str],
                     *, id_column: str | None = None, weight_column: str = "weight", overwrite: bool = False,
-                    batch_size: int = 65536) -> dict[str, int]:
+                    batch_size: int = 65536, once: bool = False, ids_as: str | None = None) -> dict[str, int]:
     """Write the rows of ``data`` that ``selection`` keeps to ``output``.
 
     Each kept row is written ``repeats`` times, in input order. When some weight
     is not 1, a ``weight_column`` is added. The id column defaults to the one
     recorded in the selection's manifest. The output is written atomically.
+    With ``once``, every kept row is written once and no weight is added (the
+    rows a next step works on); ``ids_as`` adds each row's id as a column of that
+    name, so ids assigned from file and row survive the copy.
 
     Returns
     -------
@@ -57,21 +60,26 @@ def apply_selection(selection: Selection | str | os.PathLike[str], data: Any, ou
     sorted_hash = sel_hash[order]
     repeats = sel.repeats[order]
     weights = sel.weight[order]
-    with_weights = bool(np.any(sel.weight[sel.kept] != 1.0))
+    with_weights = bool(np.any(sel.weight[sel.kept] != 1.0)) and not once
+    if once:
+        repeats = np.minimum(repeats, 1)
     rows_in = rows_out = 0
     with atomic_path(dest) as tmp, TableWriter(tmp, Path(dest)) as writer, progress("writing") as bar:
         for batch in source.batches(None, batch_size):
             t = batch.table
-            h = hash_ids(batch_ids(t, id_column, batch.file, batch.row_start), 0)
+            ids = batch_ids(t, id_column, batch.file, batch.row_start)
+            h = hash_ids(ids, 0)
             pos = np.minimum(np.searchsorted(sorted_hash, h), len(sorted_hash) - 1)
             missing = sorted_hash[pos] != h
             if missing.any():
-                ex = batch_ids(t, id_column, batch.file, batch.row_start)[int(np.flatnonzero(missing)[0])]
+                ex = ids[int(np.flatnonzero(missing)[0])]
                 raise DataError(f"row with id {ex.as_py()!r} of {source.name} is not in the selection: the "
                                  "selection was made from other data or another --id column")
             r = repeats[pos]
             take = np.repeat(np.arange(t.num_rows), r)
             out = t.take(pa.array(take))
+            if ids_as is not None:
+                out = out.append_column(ids_as, ids.take(pa.array(take)))
             if with_weights:
                 out = out.append_column(weight_column, pa.array(np.repeat(weights[pos], r)))
             writer.write(out)

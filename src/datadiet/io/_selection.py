@@ -197,7 +197,7 @@ class Selection:
 
     def write(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write ``path`` (Parquet) and its manifest atomically; return the manifest path."""
-        dest = check_output_path(path, overwrite)
+        dest = check_output_path(path, overwrite, suffixes=(".parquet",))
         mpath = manifest_path(dest)
         check_output_path(mpath, overwrite)
         with atomic_path(dest) as tmp, atomic_path(mpath) as mtmp:

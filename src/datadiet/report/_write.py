@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from datadiet._core._errors import DataError
-from datadiet.io._atomic import atomic_path, check_output_path
+from datadiet.io._atomic import atomic_path, check_report_path
 from datadiet.report._context import ReportContext, load_context
 from datadiet.report._html import esc, page
 from datadiet.report.views import load_views
@@ -72,9 +72,7 @@ def write_report(selection_path: str | os.PathLike[str], report_path: str | os.P
     >>> write_report(d / "s.parquet", d / "s.html").name
     's.html'
     """
-    dest = check_output_path(report_path, overwrite)
-    if dest.suffix.lower() not in (".html", ".htm"):
-        raise DataError(f"report {dest} must end in .html")
+    dest = check_report_path(report_path, overwrite)
     if Path(selection_path).resolve() == dest.resolve():
         raise DataError("the report path is the selection itself; give another file name")
     from datadiet.report.views import VIEWS, load_views

@@ -101,14 +101,14 @@ class BaseSelector(Declared):
         if not isinstance(sig, Signals):
             raise DataTypeError(f"fit takes a Signals object or keyword arrays, got {type(sig).__name__}")
         self.validate_params()
+        n = len(sig)
+        if n == 0:
+            raise DataError("the input has no examples: nothing to select from")
         for need in self.requires:
             have = {"groups": sig.groups, "vectors": sig.vectors, "text": sig.text,
                     "scores": sig.scores or None, "tokens": sig.tokens}[need]
             if have is None:
                 raise DataError(f"{type(self).__name__} needs {_SIGNAL_HINT[need]}; the input has none")
-        n = len(sig)
-        if n == 0:
-            raise DataError("the input has no examples: nothing to select from")
         seed = resolve_seed(getattr(self, "seed", 0))
         target = self._target(sig)
         picked = self._select(sig, target, seed)

@@ -28,6 +28,7 @@ VIEWS = [
     "datadiet.report.views._groups",
     "datadiet.report.views._lengths",
     "datadiet.report.views._scores",
+    "datadiet.report.views._data_map",
     "datadiet.report.views._weights",
     "datadiet.report.views._embedding_map",
     "datadiet.report.views._examples",

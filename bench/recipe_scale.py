@@ -1,0 +1,129 @@
+"""One recipe end to end on a large pool, and a run resumed after a kill in near dedup.
+
+``python -m bench recipe_scale [N_DOCS]`` (default 5,000,000).
+
+The pool is the real-text pool of ``bench/_pool.py`` replicated to ``N_DOCS`` short
+documents: copy 0 is the real text; in every further copy a quarter of the rows stay
+identical (exact duplicates) and the rest get one marker word appended (near duplicates
+of the original) — replicated and perturbed real text, so dedup has real work. It is
+written as 8 Parquet shards. The recipe: exact + near dedup -> DSIR toward BBC tech
+articles -> balance by source. Each step's time and the process's peak RSS during the
+step come from ``run.json``. Then the same recipe is started fresh, killed (SIGKILL)
+once near dedup has finished half of its signature batches, and restarted: the time to
+finish is compared with the fresh run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from bench._pool import OUT, describe, load_pool
+from bench._util import write_markdown
+
+RECIPE = """\
+input: shards/
+columns: {{id: id, text: text, group: source}}
+steps:
+  - dedup: {{exact: true, near: 0.8}}
+  - select: {{method: dsir, target: [{target}], budget: 50%}}
+  - select: {{method: balance, alpha: 0.5, budget: 60%}}
+"""
+
+
+def build(n_docs: int, folder: Path) -> Path:
+    shards = folder / "shards"
+    if shards.exists() and sum(pq.ParquetFile(p).metadata.num_rows for p in shards.glob("*.parquet")) == n_docs:
+        return shards
+    shutil.rmtree(folder, ignore_errors=True)
+    shards.mkdir(parents=True)
+    pool = load_pool()
+    base = pool.num_rows
+    copies = -(-n_docs // base)
+    tables = []
+    for c in range(copies):
+        t = pool
+        if c:
+            exact = (np.arange(base) * 2654435761 + c * 97) % 4 == 0
+            marked = pc.binary_join_element_wise(t.column("text"), pa.scalar(f"copy{c}"), " ")
+            text = pc.if_else(pa.array(exact), t.column("text"), marked)
+            t = pa.table({"id": pa.array(np.arange(base, dtype=np.int64) + c * base), "text": text,
+                          "source": t.column("source")})
+        tables.append(t)
+    full = pa.concat_tables(tables).slice(0, n_docs)
+    per = -(-n_docs // 8)
+    for i in range(8):
+        pq.write_table(full.slice(i * per, per), shards / f"part-{i}.parquet")
+    return shards
+
+
+def target_file(folder: Path) -> Path:
+    from datadiet._testing import bbc_news, write_jsonl
+
+    p = folder / "target_tech.jsonl"
+    if not p.exists():
+        bbc = bbc_news()
+        write_jsonl(bbc.filter(pc.equal(bbc.column("topic"), "tech")), p)
+    return p
+
+
+def run_recipe(folder: Path, out: Path, kill_when_parts: int | None = None) -> tuple[float, bool]:
+    """Run ``datadiet run`` in a child; with ``kill_when_parts``, SIGKILL it once that many MinHash parts exist."""
+    cmd = [sys.executable, "-m", "datadiet", "run", str(folder / "recipe.yaml"), "-o", str(out), "-q"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=folder, env={**os.environ, "DATADIET_CACHE_DIR": str(folder / "cache")})
+    killed = False
+    while proc.poll() is None:
+        time.sleep(0.2)
+        if kill_when_parts is not None and len(list((folder / "cache").rglob("part-*.npz"))) >= kill_when_parts:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            killed = True
+    if not killed and proc.returncode != 0:
+        raise SystemExit(f"the recipe failed (exit {proc.returncode})")
+    return time.perf_counter() - t0, killed
+
+
+def main(argv: list[str]) -> None:
+    n_docs = int(float(argv[0])) if argv else 5_000_000
+    folder = OUT / f"recipe_{n_docs}"
+    shards = build(n_docs, folder)
+    tgt = target_file(folder)
+    (folder / "recipe.yaml").write_text(RECIPE.format(target=tgt))
+    pool_desc = describe(pq.read_table(shards))
+    shutil.rmtree(folder / "cache", ignore_errors=True)
+    fresh_s, _ = run_recipe(folder, folder / "fresh")
+    stats = json.loads((folder / "fresh" / "run.json").read_text())["stats"]
+    # kill in the middle of near dedup: the MinHash batches of 65,536 rows
+    shutil.rmtree(folder / "cache", ignore_errors=True)
+    batches = -(-n_docs // 65536)
+    _, killed = run_recipe(folder, folder / "killed", kill_when_parts=max(1, batches // 2))
+    resumed_s, _ = run_recipe(folder, folder / "killed")
+    lines = [f"# Recipe at scale: {n_docs:,} documents", "",
+             f"Pool: {pool_desc} (real text replicated and perturbed; see bench/recipe_scale.py).", "",
+             f"Command: `python -m bench recipe_scale {n_docs}`", "",
+             "| step | seconds | peak RSS of the process during the step (MB) |", "|---|---|---|"]
+    for name, s in stats.items():
+        lines.append(f"| {name} | {s['seconds']:.1f} | {s['peak_rss_mb']} |")
+    lines += ["", f"Fresh run, end to end: {fresh_s:.1f} s.",
+              f"Killed in near dedup after {max(1, batches // 2)} of {batches} signature batches "
+              f"(killed: {killed}); the restarted run finished in {resumed_s:.1f} s "
+              f"({resumed_s / fresh_s:.2f}x the fresh run)."]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    write_markdown("recipe_scale", text)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
