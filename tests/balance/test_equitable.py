@@ -59,6 +59,15 @@ def test_default_floors_are_the_smallest_pilot_sizes():
         EquitableAllocator(budget=30).fit(pilot)
 
 
+def test_curves_are_not_trusted_far_beyond_the_pilots():
+    pilot = {"a": ([50, 100, 200], [0.70, 0.76, 0.80]), "b": ([50, 100, 200], [0.50, 0.58, 0.64])}
+    free = EquitableAllocator(budget=1000, max_extrapolation=None).fit(pilot).allocation_
+    held = EquitableAllocator(budget=1000).fit(pilot).allocation_
+    assert free["b"] > 800 and held == {"a": 200, "b": 800}  # b at 4 x its largest pilot
+    big = EquitableAllocator(budget=5000).fit(pilot).allocation_  # the limit rises when the budget needs it
+    assert sum(big.values()) == 5000 and max(big.values()) <= 2500
+
+
 def test_caps_and_errors():
     pilot = _pilot([(2, 0.5, 0.9), (3, 0.5, 0.8)])
     al = EquitableAllocator(budget=100, caps={"g1": 30}).fit(pilot)

@@ -118,6 +118,8 @@ class EquitableAllocator(Declared):
               "curves are not extrapolated below the pilots)", none=True, value_type=int, cli=False),
         Param("caps", "mapping", None, "most examples of a group (default no limit)", none=True, value_type=int,
               cli=False),
+        Param("max_extrapolation", "float", 4.0, "most examples of a group as a multiple of its largest pilot "
+              "size (raised evenly when the budget needs it; None: no limit)", low=1, none=True, cli=False),
         Param("max_score", "float", 1.0, "the largest score a curve may approach (1 for accuracy)", cli=False),
     )
 
@@ -136,6 +138,7 @@ class EquitableAllocator(Declared):
         names = [str(g) for g in pilot]
         self.curves_ = {str(g): fit_power_law(*v, max_score=self.max_score) for g, v in pilot.items()}
         self._min_pilot = {str(g): float(np.min(v[0])) for g, v in pilot.items()}
+        self._max_pilot = {str(g): float(np.max(v[0])) for g, v in pilot.items()}
         self._allocate(names)
         return self
 
@@ -156,6 +159,10 @@ class EquitableAllocator(Declared):
                 raise DataError(f"the smallest pilot sizes cost {float((floor * cost).sum()):g}, more than the "
                                 f"budget {budget:g}; give floors explicitly (e.g. floors={{}}) or a larger budget")
             raise DataError(f"the floors cost {float((floor * cost).sum()):g}, more than the budget {budget:g}")
+        pilot_max = getattr(self, "_max_pilot", {})
+        if self.max_extrapolation is not None and all(g in pilot_max for g in names):
+            cap = _extrapolation_caps(np.array([pilot_max[g] for g in names]) * float(self.max_extrapolation),
+                                      floor, cap, cost, budget)
         curves = [self.curves_[g] for g in names]
         n = floor.copy()
         if self.objective == "worst":
@@ -251,7 +258,31 @@ class EquitableAllocator(Declared):
         for r in range(1, rounds + 1):
             self.curves_ = {g: fit_power_law([p[0] for p in points[g]], [p[1] for p in points[g]],
                                              max_score=self.max_score) for g in names}
+            self._max_pilot = {g: max(p[0] for p in points[g]) for g in names}
             self._allocate(names, full * r / rounds)
             if r < rounds:
                 run(dict(self.allocation_))
         return self
+
+
+def _extrapolation_caps(ext: np.ndarray, floor: np.ndarray, cap: np.ndarray, cost: np.ndarray,
+                        budget: float) -> np.ndarray:
+    """``min(cap, max(ceil(f * ext), floor))`` with the smallest ``f >= 1`` whose limits can hold the budget."""
+
+    def lim(f: float) -> np.ndarray:
+        return np.minimum(cap, np.maximum(np.ceil(ext * f), floor))
+
+    if float((lim(1.0) * cost).sum()) >= budget:
+        return lim(1.0)
+    if float((np.minimum(cap, np.inf) * cost).sum()) < budget:
+        return cap  # even the caps cannot hold the budget: they are the only limit
+    lo, hi = 1.0, 2.0
+    while float((lim(hi) * cost).sum()) < budget:
+        lo, hi = hi, hi * 2
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if float((lim(mid) * cost).sum()) >= budget:
+            hi = mid
+        else:
+            lo = mid
+    return lim(hi)
