@@ -21,7 +21,7 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - t0, res
 
 
-def run_isolated(code: str, timeout: float = 3600) -> dict[str, Any]:
+def run_isolated(code: str, timeout: float = 3600, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``code`` in a fresh Python process; it must print one JSON object last.
 
     Returns that object plus ``peak_rss_mb`` (the child's maximum resident set size),
@@ -34,9 +34,9 @@ def run_isolated(code: str, timeout: float = 3600) -> dict[str, Any]:
                "atexit.register(lambda: print(_j.dumps({'peak_rss_mb': _peak()})))\n")
     proc = subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True,
                           timeout=timeout, cwd=Path(__file__).parent.parent,
-                          env={**os.environ, "PYTHONHASHSEED": "0"})
+                          env={**os.environ, "PYTHONHASHSEED": "0", **(env or {})})
     if proc.returncode != 0:
-        raise RuntimeError(f"benchmark child failed:\n{proc.stderr[-4000:]}")
+        raise RuntimeError(f"benchmark child failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
     lines = proc.stdout.strip().splitlines()
     res = json.loads(lines[-2])
     res.update(json.loads(lines[-1]))

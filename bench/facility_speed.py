@@ -29,8 +29,9 @@ import numpy as np  # noqa: E402
 from bench._util import OUT, run_isolated, write_markdown  # noqa: E402
 
 CHILD_DATADIET = """
-import json, time, numpy as np
+import json, time, numpy as np, pyarrow as pa
 from datadiet.select import FacilityLocationSelector
+pa.array(np.zeros(1))  # pyarrow imports pandas on first use (1-3 s here): an import, kept outside the timer like the peers'
 x = np.load({path!r}, mmap_mode="r")[:{n}]
 t = time.perf_counter()
 sel = FacilityLocationSelector(budget={budget}, n_neighbors={nn}).fit(vectors=x)
@@ -124,17 +125,25 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--budget", type=int, default=1000)
     ap.add_argument("--neighbors", type=int, default=50)
     ap.add_argument("--submodlib-n", type=int, default=10000)
-    ap.add_argument("--apricot-n", type=int, default=20000,
-                    help="points for apricot (at 20,000 its dense float64 kernel crashed OpenBLAS here)")
+    ap.add_argument("--apricot-n", type=int, nargs="+", default=[10000, 20000],
+                    help="point counts for apricot (each run side by side with datadiet on the same points)")
     ap.add_argument("--kmeans-n", type=int, default=1_000_000)
     ap.add_argument("--kmeans-k", type=int, default=1000)
     ap.add_argument("--skip", default="", help="comma list of: apricot, submodlib, kmeans")
+    ap.add_argument("--peer-openblas-coretype", default="",
+                    help="OPENBLAS_CORETYPE for the peers' children only (e.g. Haswell): numpy's bundled OpenBLAS "
+                         "0.3.31 picks its SkylakeX kernel on this AMD EPYC and segfaults in threaded float64 "
+                         "x @ x.T from about 16,000 rows, which is apricot's dense kernel at 20,000 points")
     a = ap.parse_args(argv)
     skip = set(a.skip.split(","))
-    path = vectors(a.n)
+    path = vectors(max([a.n, *a.apricot_n]))
+    from datadiet.select import FacilityLocationSelector
+
+    part = FacilityLocationSelector.declared()["partition_size"].default
     rows = ["| tool | points | budget | wall s | peak RSS MB | objective | objective / peer | speed-up |",
             "|---|---|---|---|---|---|---|---|"]
-    runs = [("apricot-select 0.6.1 (lazy greedy, dense)", CHILD_APRICOT, a.apricot_n)] if "apricot" not in skip else []
+    runs = [("apricot-select 0.6.1 (lazy greedy, dense)", CHILD_APRICOT, n) for n in a.apricot_n] \
+        if "apricot" not in skip else []
     if "submodlib" not in skip:
         runs.append(("submodlib-py 0.0.3 (LazyGreedy, dense kernel)", CHILD_SUBMODLIB, a.submodlib_n))
     if not runs:
@@ -143,14 +152,23 @@ def main(argv: list[str]) -> None:
     for peer, code, n in runs:
         ours = run_isolated(CHILD_DATADIET.format(path=path, n=n, budget=a.budget, nn=a.neighbors))
         f_ours = objective(path, n, ours["selected"])
-        line = (f"| datadiet facility-location (kNN {a.neighbors}, partitions of 10,000) | {n:,} | {a.budget:,} | "
+        line = (f"| datadiet facility-location (kNN {a.neighbors}, partitions of {part:,}) | {n:,} | {a.budget:,} | "
                 f"{ours['seconds']:.2f} | {ours['peak_rss_mb']:.0f} | {f_ours:.1f} |")
         if code is None:
             rows.append(line + " | |")
             continue
-        theirs = run_isolated(code.format(path=path, n=n, budget=a.budget))
+        try:
+            peer_env = {"OPENBLAS_CORETYPE": a.peer_openblas_coretype} if a.peer_openblas_coretype else None
+            theirs = run_isolated(code.format(path=path, n=n, budget=a.budget), env=peer_env)
+        except RuntimeError as e:  # report a peer's crash (e.g. a segfault) instead of losing the table
+            rows.append(line + " | |")
+            rows.append(f"| {peer} | {n:,} | {a.budget:,} | crashed | | | | |")
+            notes.append(f"{peer} at {n:,} points failed: {str(e).strip().splitlines()[-1][:200]}")
+            continue
         f_theirs = objective(path, n, theirs["selected"])
         rows.append(line + f" {f_ours / f_theirs:.4f} | {theirs['seconds'] / ours['seconds']:.1f}x |")
+        if peer_env:
+            notes.append(f"{peer} at {n:,} points ran with OPENBLAS_CORETYPE={a.peer_openblas_coretype}.")
         rows.append(f"| {peer} | {n:,} | {a.budget:,} | {theirs['seconds']:.2f} | {theirs['peak_rss_mb']:.0f} | "
                     f"{f_theirs:.1f} | 1 | 1x |")
         if "kernel_seconds" in theirs:

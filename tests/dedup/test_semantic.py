@@ -123,3 +123,33 @@ def test_second_probe_finds_pairs_split_by_clusters(bbc, bbc_vec):
     assert found1 <= found2 <= truth  # never a false pair; the second probe only adds
     assert len(found2) > len(found1)
     assert len(found2) / len(truth) > len(found1) / len(truth)
+
+
+# --- issue 10, item 8: measure random-pair cosines before deduplicating --------------------------------------
+def test_threshold_inside_random_pair_distribution_warns(bbc, bbc_vec):
+    from datadiet.dedup._semantic import SemanticThresholdWarning, random_pair_cosines
+
+    sig = Signals.from_arrays(bbc.column("id"), vectors=bbc_vec)
+    x = bbc_vec / np.linalg.norm(bbc_vec, axis=1, keepdims=True)
+    cos = random_pair_cosines(x, bbc.column("id"), seed=0)
+    assert cos.size > 15000 and -1 <= cos.min() and cos.max() <= 1
+    # the measurement is of real random pairs: brute force over all pairs has the same median
+    s = (x @ x.T)[np.triu_indices(len(x), 1)]
+    assert abs(np.median(cos) - np.median(s)) < 0.02
+    inside = float(np.quantile(cos, 0.99))  # 1% of random pairs above it: "duplicates" by chance
+    with pytest.warns(SemanticThresholdWarning, match=r"inside the cosine distribution of random pairs.*raise it"):
+        d = SemanticDedup(threshold=inside, n_clusters=10).fit(sig)
+    m = d.selection_.metrics
+    assert 0.005 < m["semantic_random_pairs_above_threshold"] < 0.02
+    assert "inside the cosine distribution" in m["semantic_warning"]
+    # above every random pair: no warning, and the pairs nearest the threshold are listed for the report
+    import warnings
+
+    safe = min(float(cos.max()) + 0.002, 0.999)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SemanticThresholdWarning)
+        d = SemanticDedup(threshold=safe, n_clusters=10).fit(sig)
+    near = d.selection_.metrics["semantic_near_threshold"]
+    assert near and all(p["cosine"] >= safe - 1e-4 for p in near)
+    assert [p["cosine"] for p in near] == sorted(p["cosine"] for p in near)
+    assert "semantic_warning" not in d.selection_.metrics

@@ -237,3 +237,72 @@ def test_threaded_signatures_equal_serial(bbc, monkeypatch):
     np.testing.assert_array_equal(c1, c2)
     with pytest.raises(ValueError, match="n_jobs"):
         mh.minhash_signatures(texts[:2], n_jobs=0)
+
+
+def _python_shingles(units, counts, ngram):
+    """Reference of the shingle combination, one document and one shingle at a time."""
+    from datadiet._core._hashing import splitmix64
+    from datadiet.dedup._minhash import _M2, _MIX
+
+    out, per_doc, pos = [], [], 0
+    mask = (1 << 64) - 1
+    for cnt in counts.tolist():
+        u = [int(x) for x in units[pos:pos + cnt]]
+        pos += cnt
+        starts = range(max(cnt - ngram + 1, 1)) if cnt else range(0)
+        for i in starts:
+            terms = min(ngram, cnt - i)
+            acc = sum(u[i + j] * int(_MIX[j % 64]) for j in range(terms)) & mask
+            out.append(acc ^ ((terms * int(_M2)) & mask))
+        per_doc.append(len(starts))
+    return splitmix64(np.array(out, dtype=np.uint64)), np.array(per_doc)
+
+
+def test_shingle_hashes_equal_one_at_a_time_reference(rt):
+    """The vectorised shingle combination gives the same hashes as a per-shingle loop, short and empty
+    documents (fewer than ``ngram`` words, no words at all) included."""
+    from datadiet.dedup._minhash import _shingles, _word_units
+
+    texts = rt.column("text").to_pylist()[:300] + ["", "one", "two words", "   ", "a b c d"]
+    units, counts = _word_units(pa.array(texts), Normalization.parse("default"))
+    assert (counts == 0).any() and ((counts > 0) & (counts < 5)).any()
+    for ngram in (1, 3, 5, 9):
+        h, c = _shingles(units, counts, ngram)
+        ref_h, ref_c = _python_shingles(units, counts, ngram)
+        np.testing.assert_array_equal(c, ref_c)
+        np.testing.assert_array_equal(h, ref_h)
+
+
+def test_signatures_equal_direct_minimum(rt):
+    """Each signature entry is min over the document's shingles of ``(a * x + b) mod 2**32``."""
+    from datadiet.dedup._minhash import _permutations
+
+    texts = rt.column("text").to_pylist()[:200] + [""]
+    sig, cnt = minhash_signatures(texts, num_perm=64, ngram=3)
+    h, c = shingle_hashes(texts, ngram=3, normalize="default")
+    a, b = _permutations(64, 1)
+    x = (h >> np.uint64(32)).astype(np.uint64)
+    off = np.r_[0, np.cumsum(c)]
+    for i in range(len(texts)):
+        if c[i] == 0:
+            assert (sig[i] == 0xFFFFFFFF).all()
+            continue
+        perm = (x[off[i]:off[i + 1], None] * a[None, :].astype(np.uint64) + b[None, :]) % (1 << 32)
+        np.testing.assert_array_equal(sig[i], perm.min(axis=0).astype(np.uint32))
+
+
+def test_later_lsh_rounds_only_revisit_changed_buckets(bbc_sig, monkeypatch):
+    """Later LSH rounds look only at buckets that lost a row; the result equals redoing every bucket."""
+    import datadiet.dedup._near as near
+
+    fast = NearDedup(threshold=0.5, verify="jaccard").fit(bbc_sig)
+    assert fast.selection_.metrics.get("near_rounds", 1) >= 2  # a second round really ran
+    full_links = near.band_links
+
+    def every_bucket(*args, changed=None, **kw):
+        return full_links(*args, **kw)
+
+    monkeypatch.setattr(near, "band_links", every_bucket)
+    slow = NearDedup(threshold=0.5, verify="jaccard").fit(bbc_sig)
+    np.testing.assert_array_equal(fast.duplicate_of_, slow.duplicate_of_)
+    assert fast.selection_.metrics["candidate_pairs"] < slow.selection_.metrics["candidate_pairs"]

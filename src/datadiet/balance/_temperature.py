@@ -154,9 +154,7 @@ class GroupBalanceSelector(BaseSelector):
                 weights = w_g[codes[chosen]]
             else:
                 base, rem = np.divmod(q, np.maximum(sizes, 1))
-                r = base[codes] + _smallest_per_group(h, codes, rem)
-                chosen = np.flatnonzero(r > 0)
-                reps = r[chosen].astype(np.int64)
+                chosen, reps = _repeat_counts(h, codes, base, rem)
                 weights = None
         kept_g = np.bincount(codes[chosen], minlength=G)
         rep_g = np.bincount(codes[chosen], weights=reps, minlength=G)
@@ -191,19 +189,63 @@ class GroupBalanceSelector(BaseSelector):
         return np.sort(glob[:cut])
 
 
-def _smallest_per_group(h: np.ndarray, codes: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Mask of the ``k[g]`` rows with the smallest hash in each group ``g`` (linear time, no full sort)."""
+#: Rows handled at once by the per-row passes below (bounds their temporaries to a few MB).
+_BLOCK = 1 << 20
+#: Up to this many groups to cut, each is cut by one masked pass over the rows instead of a sort.
+_FEW_GROUPS = 64
+
+
+def _thresholds(h: np.ndarray, codes: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Per group ``g``, the ``k[g]``-th smallest hash (all rows when ``k[g]`` >= the group's size)."""
     G = len(k)
     sizes = np.bincount(codes, minlength=G)
     thr = np.zeros(G, dtype=np.uint64)
     full = k >= sizes
     thr[full] = np.iinfo(np.uint64).max
     partial = np.flatnonzero((k > 0) & ~full)
-    if partial.size:
-        order = np.argsort(codes.astype(np.uint16) if G <= 65536 else codes, kind="stable")
-        starts = np.concatenate([[0], np.cumsum(sizes)])
-        hs = h[order]
+    if partial.size == 0:
+        return thr
+    if partial.size <= _FEW_GROUPS:
+        # one boolean pass per group: 1 byte per row plus the group's own hashes, no sort of all rows
         for g in partial:
-            seg = hs[starts[g] : starts[g + 1]]
+            seg = h[codes == g]
             thr[g] = np.partition(seg, k[g] - 1)[k[g] - 1]
-    return (h <= thr[codes]) & (k[codes] > 0)
+        return thr
+    order = np.argsort(codes.astype(np.uint16) if G <= 65536 else codes, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    hs = h[order]
+    del order
+    for g in partial:
+        seg = hs[starts[g] : starts[g + 1]]
+        thr[g] = np.partition(seg, k[g] - 1)[k[g] - 1]
+    return thr
+
+
+def _smallest_per_group(h: np.ndarray, codes: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Mask of the ``k[g]`` rows with the smallest hash in each group ``g`` (linear time, no full sort)."""
+    thr = _thresholds(h, codes, k)
+    out = np.empty(len(h), dtype=bool)
+    for s in range(0, len(h), _BLOCK):
+        c = codes[s:s + _BLOCK]
+        np.less_equal(h[s:s + _BLOCK], thr[c], out=out[s:s + _BLOCK])
+        out[s:s + _BLOCK] &= k[c] > 0
+    return out
+
+
+def _repeat_counts(h: np.ndarray, codes: np.ndarray, base: np.ndarray, rem: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Rows with a positive count ``base[g] + (row among the rem[g] smallest hashes of g)`` and those counts.
+
+    Computed in blocks of rows, so only the kept rows' arrays grow with the input.
+    """
+    thr = _thresholds(h, codes, rem)
+    rows, reps = [], []
+    for s in range(0, len(h), _BLOCK):
+        c = codes[s:s + _BLOCK]
+        r = base[c] + ((h[s:s + _BLOCK] <= thr[c]) & (rem[c] > 0))
+        idx = np.flatnonzero(r)
+        rows.append(idx + s)
+        reps.append(r[idx].astype(np.int64))
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(rows), np.concatenate(reps)

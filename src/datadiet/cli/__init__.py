@@ -23,6 +23,7 @@ COMMANDS = [
     ("datadiet.cli._methods", "methods"),
     ("datadiet.cli._run", "run"),
     ("datadiet.cli._scores", "scores"),
+    ("datadiet.cli._negatives", "negatives"),
 ]
 
 

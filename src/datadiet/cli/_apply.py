@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from datadiet.cli._common import common_options, user_errors
+from datadiet.cli._common import common_options, read_params, user_errors
 from datadiet.io import apply_selection
 
 EPILOG = """
@@ -29,9 +29,17 @@ Examples:
 @common_options
 @user_errors
 def apply(selection: Path, input: str, output: Path, id_col: str | None, weight_column: str,
-          overwrite: bool, quiet: bool) -> None:
-    """Write the rows of INPUT that SELECTION keeps (with repeats and weights) to OUTPUT."""
+          overwrite: bool, quiet: bool, encoding: str | None = None,
+          on_bad_encoding: str | None = None) -> None:
+    """Write the rows of INPUT that SELECTION keeps (with repeats and weights) to OUTPUT.
+
+    INPUT is decoded as the selection's manifest says (--encoding / --on-bad-encoding override it).
+    """
     stats = apply_selection(selection, input, output, id_column=id_col, weight_column=weight_column,
-                            overwrite=overwrite)
+                            overwrite=overwrite, encoding=encoding, on_bad_encoding=on_bad_encoding)
     if not quiet:
         click.echo(f"wrote {stats['rows_out']:,} rows (from {stats['rows_in']:,}) to {output}")
+
+
+# --encoding / --on-bad-encoding (the same options as every command; nulls do not matter to apply)
+apply.params[-1:-1] = [p for p in read_params() if p.name != "on_null"]

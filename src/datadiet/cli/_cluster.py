@@ -12,8 +12,14 @@ import numpy as np
 import pyarrow as pa
 
 from datadiet._core._errors import DataError
-from datadiet.cli._common import columns_from, common_options, role_options, user_errors
-from datadiet.io import atomic_path, check_output_path, open_source
+from datadiet.cli._common import (
+    columns_from,
+    common_options,
+    role_options,
+    source_from,
+    user_errors,
+)
+from datadiet.io import atomic_path, check_output_path
 
 EPILOG = """
 \b
@@ -52,8 +58,8 @@ def cluster(input: str, k: int, model: str | None, metric: str, seed: int, niter
 
     if output is not None:
         check_output_path(output, overwrite, suffixes=(".parquet",))
-    source = open_source(input)
-    columns = columns_from(kw)
+    source = source_from(input, kw)
+    columns = columns_from(kw, source)
     vec, how = vectors_for(source, columns, model)
     ids = load_signals(source, replace(columns, vectors=None, text=None, label=None, group=None,
                                        scores=(), tokens=None)).ids

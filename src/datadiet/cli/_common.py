@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,7 +15,8 @@ import click
 from datadiet._core import DatadietError, ParamError, set_progress
 from datadiet.signals import Columns
 
-__all__ = ["role_params", "role_options", "columns_from", "common_options", "user_errors", "print_summary", "USER_ERRORS"]
+__all__ = ["role_params", "read_params", "role_options", "columns_from", "read_options", "source_from",
+           "common_options", "user_errors", "print_summary", "USER_ERRORS"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,8 +28,34 @@ USER_ERRORS = (DatadietError, FileNotFoundError, FileExistsError, PermissionErro
 REPORT_BUG = "this is a bug in datadiet; please report it with the command and the traceback above"
 
 
+def read_params() -> list[click.Option]:
+    """``--encoding --on-bad-encoding --on-null``: how to read text, the same in every command."""
+    return [
+        click.Option(["--encoding"], metavar="CODEC",
+                     help="Encoding of JSONL/CSV input (default utf-8), e.g. latin-1 or cp1252."),
+        click.Option(["--on-bad-encoding"], type=click.Choice(["error", "replace", "skip"]),
+                     help="Bytes invalid in the encoding: error naming file and line (default), "
+                          "replace them with U+FFFD, or skip their line."),
+        click.Option(["--on-null"], type=click.Choice(["error", "skip", "empty"]),
+                     help="Rows whose text is null: skip them (default; reason 'null_text' in the selection), "
+                          "treat the text as empty, or stop with an error."),
+    ]
+
+
+def read_options(kw: dict[str, Any]) -> dict[str, Any]:
+    """``open_source`` keyword arguments from :func:`read_params` values (unset ones omitted)."""
+    return {k: kw[k] for k in ("encoding", "on_bad_encoding") if kw.get(k) is not None}
+
+
+def source_from(input: Any, kw: dict[str, Any]) -> Any:
+    """``open_source(input)`` with the ``--encoding`` / ``--on-bad-encoding`` options of ``kw``."""
+    from datadiet.io import open_source
+
+    return open_source(input, **read_options(kw))
+
+
 def role_params() -> list[click.Option]:
-    """``--id --text --label --group --score --vectors --tokens`` as click options."""
+    """``--id --text --label --group --score --vectors --tokens`` (+ :func:`read_params`) as click options."""
     return [
         click.Option(["--id", "id_col"], metavar="COL", help="Column of unique ids (default: assign '<file>:<row>')."),
         click.Option(["--text", "text_col"], metavar="COL", help="Text column."),
@@ -37,6 +65,7 @@ def role_params() -> list[click.Option]:
         click.Option(["--vectors", "vectors_col"], metavar="COL", help="Column of float lists (embeddings)."),
         click.Option(["--tokens", "tokens_col"], metavar="COL",
                      help="Token-count column (default: estimate from --text)."),
+        *read_params(),
     ]
 
 
@@ -46,10 +75,16 @@ def role_options(f: F) -> F:
     return f
 
 
-def columns_from(kw: dict[str, Any]) -> Columns:
-    return Columns(id=kw.get("id_col"), text=kw.get("text_col"), label=kw.get("label_col"),
+def columns_from(kw: dict[str, Any], source: Any = None) -> Columns:
+    """The role options as :class:`Columns`; given the opened ``source``, ``id`` / ``text`` default to
+    columns so named (as ``load_signals`` does; pass it whenever the command uses ``columns.text`` itself)."""
+    cols = Columns(id=kw.get("id_col"), text=kw.get("text_col"), label=kw.get("label_col"),
                    group=kw.get("group_col"), scores=tuple(kw.get("score_cols") or ()),
-                   vectors=kw.get("vectors_col"), tokens=kw.get("tokens_col"))
+                   vectors=kw.get("vectors_col"), tokens=kw.get("tokens_col"),
+                   on_null=kw.get("on_null") or "skip")
+    if source is not None:
+        cols, _ = cols.with_defaults(source.column_names)
+    return cols
 
 
 def quiet_param() -> click.Option:
@@ -62,6 +97,12 @@ def common_options(f: F) -> F:
     return f
 
 
+def _one_line_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None,
+                      line: Any = None) -> None:
+    if getattr(category, "__module__", "").startswith("datadiet"):
+        click.echo(f"warning: {str(message).splitlines()[0]}", err=True)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 def _message(e: BaseException) -> str:
     if isinstance(e, ParamError):
         msg = e.format(flags=True)
@@ -87,7 +128,9 @@ def user_errors(f: F) -> F:
         debug = kwargs.pop("debug", False)
         set_progress(not kwargs.get("quiet", False))
         try:
-            return f(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.showwarning = _one_line_warning  # datadiet's warnings: one line, no source
+                return f(*args, **kwargs)
         except USER_ERRORS as e:
             if debug:
                 traceback.print_exc()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
 
-from datadiet.cli._common import common_options, user_errors
+from datadiet._core._errors import DataError
+from datadiet.cli._common import common_options, read_options, read_params, user_errors
 from datadiet.io import atomic_path, check_output_path, open_source
 
 EPILOG = """
@@ -26,7 +28,7 @@ Then: datadiet select reviews.jsonl --text text --model minilm --method auto --b
 
 @click.command("embed", epilog=EPILOG)
 @click.argument("input")
-@click.option("--text", "text_col", metavar="COL", required=True, help="Text column to embed.")
+@click.option("--text", "text_col", metavar="COL", help="Text column to embed (default: the column 'text').")
 @click.option("--model", required=True, metavar="MODEL",
               help="minilm, static, hashed[:DIM], or a local sentence-transformers / model2vec folder.")
 @click.option("--batch-size", type=int, default=1024, show_default=True,
@@ -35,16 +37,22 @@ Then: datadiet select reviews.jsonl --text text --model minilm --method auto --b
 @click.option("--overwrite", is_flag=True, help="Replace an existing --output.")
 @common_options
 @user_errors
-def embed(input: str, text_col: str, model: str, batch_size: int, output: Path | None, overwrite: bool,
-          quiet: bool) -> None:
+def embed(input: str, text_col: str | None, model: str, batch_size: int, output: Path | None, overwrite: bool,
+          quiet: bool, **kw: Any) -> None:
     """Embed the --text column of INPUT with --model and cache it as the 'embedding' signal."""
     from datadiet.signals import SignalCache, embed_source
 
     if output is not None:
         check_output_path(output, overwrite, suffixes=(".npy",))
-    source = open_source(input)
+    source = open_source(input, **read_options(kw))
+    by_default = text_col is None
+    text_col = text_col or "text"
+    if by_default and "text" not in source.column_names:
+        raise DataError(f"name the column to embed with --text; columns that exist: {', '.join(source.column_names)}")
     t0 = time.perf_counter()
-    vec = embed_source(source, text_col, model, batch_size=batch_size)
+    stats: dict[str, Any] = {}
+    vec = embed_source(source, text_col, model, batch_size=batch_size, on_null=kw.get("on_null") or "skip",
+                       stats=stats)
     seconds = time.perf_counter() - t0
     if output is not None:
         with atomic_path(output) as tmp, open(tmp, "wb") as f:
@@ -57,10 +65,20 @@ def embed(input: str, text_col: str, model: str, batch_size: int, output: Path |
     t = Table(title=f"datadiet embed {input}", title_justify="left", show_header=False)
     t.add_row("rows", f"{vec.shape[0]:,}")
     t.add_row("dimensions", str(vec.shape[1]))
+    t.add_row("text column", f"{text_col}{' (by default)' if by_default else ''}")
     t.add_row("model", model)
+    if stats.get("null_text_rows"):
+        how = "embedded as '' (left out of selections as null_text)" if kw.get("on_null") != "empty" \
+            else "embedded as ''"
+        t.add_row("null texts", f"{stats['null_text_rows']:,} {how}")
+    if stats.get("cached"):
+        t.add_row("reused", "the cached embedding (nothing computed)")
     t.add_row("seconds", f"{seconds:.1f} ({vec.shape[0] / max(seconds, 1e-9):,.0f} rows/s)")
     cache = SignalCache(source)
     t.add_row("cached in", str(cache.dir) if cache.dir else "(not cached: in-memory input)")
     if output is not None:
         t.add_row("written", str(output))
     Console().print(t)
+
+
+embed.params[-1:-1] = read_params()  # --encoding, --on-bad-encoding, --on-null: as in every command

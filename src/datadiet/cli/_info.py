@@ -7,9 +7,14 @@ from typing import Any
 import click
 import numpy as np
 
-from datadiet.cli._common import columns_from, common_options, role_options, user_errors
+from datadiet.cli._common import (
+    columns_from,
+    common_options,
+    role_options,
+    source_from,
+    user_errors,
+)
 from datadiet.engine import load_signals
-from datadiet.io import open_source
 from datadiet.signals import SignalCache
 
 EPILOG = """
@@ -30,18 +35,23 @@ def info(input: str, quiet: bool, **kw: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    source = open_source(input)
-    columns = columns_from(kw)
+    source = source_from(input, kw)
+    columns = columns_from(kw, source)
     sig = load_signals(source, columns, need_tokens=bool(columns.text or columns.tokens))
     console = Console()
     t = Table(title=f"{input}", title_justify="left", show_header=False)
     t.add_row("rows", f"{len(sig):,}")
     t.add_row("files", f"{len(source.files):,}" if source.files else "in memory")
     t.add_row("columns", ", ".join(f"{f.name} ({f.type})" for f in source.schema))
-    t.add_row("ids", f"column {columns.id!r}" if columns.id else "assigned '<file>:<row>'")
+    by_default = " (by default)" if columns.id and not kw.get("id_col") else ""
+    t.add_row("ids", f"column {columns.id!r}{by_default}" if columns.id else "assigned '<file>:<row>'")
     if sig.tokens is not None:
         how = f"column {columns.tokens!r}" if columns.tokens else "estimated, UTF-8 bytes / 4"
         t.add_row("tokens", f"{int(sig.tokens.sum()):,} ({how}); mean {sig.tokens.mean():.1f} per row")
+    n_null = (sig.origin.get("read") or {}).get("null_text_rows")
+    if n_null:
+        how = {"skip": "left out of selections as null_text", "empty": "read as ''"}.get(columns.on_null, "")
+        t.add_row("null texts", f"{n_null:,} ({how}; --on-null)")
     for name, s in sig.scores.items():
         t.add_row(f"score {name}", f"min {s.min():.4g}, mean {s.mean():.4g}, max {s.max():.4g}")
     if sig.vectors is not None:

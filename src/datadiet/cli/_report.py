@@ -32,19 +32,22 @@ exists); the embedding map needs the cached 'embedding' signal of that input.
 @click.option("--input", "-i", "data", metavar="DATA",
               help="The data the selection was made from (default: the manifest's input, if it exists).")
 @click.option("--output", "-o", type=click.Path(path_type=Path), required=True, help="The .html file to write.")
+@click.option("--id", "id_col", metavar="COL", help="Id column (default: from the manifest).")
 @click.option("--text", "text_col", metavar="COL", help="Text column (default: from the manifest).")
 @click.option("--group", "group_col", metavar="COL", help="Group column (default: from the manifest).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing report.")
 @common_options
 @user_errors
-def report(selection: Path, data: str | None, output: Path, text_col: str | None, group_col: str | None,
-           overwrite: bool, quiet: bool) -> None:
+def report(selection: Path, data: str | None, output: Path, id_col: str | None, text_col: str | None,
+           group_col: str | None, overwrite: bool, quiet: bool) -> None:
     """Write an HTML report of SELECTION: counts, metrics, groups, lengths, scores, map, examples."""
     from datadiet.io import check_report_path
     from datadiet.report import write_report
 
+    if not selection.exists():  # a missing input before "the output exists"
+        raise FileNotFoundError(f"selection {selection} does not exist")
     check_report_path(output, overwrite)
-    columns: Any = Columns(text=text_col, group=group_col) if (text_col or group_col) else None
+    columns: Any = Columns(id=id_col, text=text_col, group=group_col) if (id_col or text_col or group_col) else None
     path = write_report(selection, output, data=data, overwrite=overwrite, columns=columns)
     if not quiet:
         size = path.stat().st_size / 1e6

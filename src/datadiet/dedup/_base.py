@@ -103,6 +103,8 @@ class BaseDedup(Declared):
 
     requires: ClassVar[tuple[str, ...]] = ()
     engines: ClassVar[tuple[str, ...]] = ("local",)
+    selection_: Selection
+    duplicate_of_: np.ndarray
 
     # --- hooks -----------------------------------------------------------
     def _stages(self, seed: int) -> list[Any]:
@@ -129,6 +131,14 @@ class BaseDedup(Declared):
         sig = signals if signals is not None else Signals.from_arrays(**arrays)
         if not isinstance(sig, Signals):
             raise DataTypeError(f"fit takes a Signals object or keyword arrays, got {type(sig).__name__}")
+        full, null_rows = sig, sig.null_text_rows()
+        rows = None
+        if null_rows is not None:  # null text (on_null="skip"): not compared, dropped as null_text
+            rows = np.setdiff1d(np.arange(len(sig)), null_rows)
+            sig = sig.take(rows)
+        against_null = against.null_text_rows() if against is not None else None
+        if against is not None and against_null is not None:
+            against = against.take(np.setdiff1d(np.arange(len(against)), against_null))
         self.validate_params()
         self._check_keep()
         for s, what in ((sig, "the input"), (against, "the evaluation set (against)")):
@@ -153,6 +163,15 @@ class BaseDedup(Declared):
         rank = self._rank(comb, seed)
         parent, method_code, names, metrics = self._resolve(comb, rank, seed)
         self._finish(comb, parent, method_code, names, metrics, seed)
+        self.selection_.info.update(full.input_info())
+        if rows is not None:
+            self.selection_ = self.selection_.expand(full.ids, rows, "null_text")
+            self.selected_indices_ = self.selection_.indices
+            dup = np.full(len(full), -1, dtype=np.int64)
+            d, m = self.duplicate_of_, len(rows)
+            # positions past the training rows are evaluation rows: shift them past the full input
+            dup[rows] = np.where(d < 0, -1, np.where(d < m, rows[np.clip(d, 0, m - 1)], d - m + len(full)))
+            self.duplicate_of_ = dup
         return self
 
     def _check_keep(self) -> None:

@@ -15,13 +15,14 @@ are linked to the bucket's preferred row (lowest keep rank), so a bucket of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from datadiet._core._errors import DataError
 from datadiet._core._hashing import splitmix64
 
-__all__ = ["LSHParams", "choose_bands", "band_links", "components"]
+__all__ = ["LSHParams", "choose_bands", "band_keys", "band_links", "components"]
 
 _R = np.random.default_rng(0xBA4D).integers(1, 2**63, size=4096, dtype=np.uint64) | np.uint64(1)
 
@@ -104,23 +105,63 @@ def choose_bands(threshold: float, num_perm: int, *, fp_weight: float = 0.5, fn_
         if bands * rows > num_perm:  # type: ignore[operator]
             raise DataError(f"bands x rows = {bands * rows} is more than num_perm={num_perm}; "  # type: ignore[operator]
                              "lower them or raise num_perm")
+    return _choose(float(threshold), int(num_perm), float(fp_weight), float(fn_weight),
+                   None if bands is None else int(bands), None if rows is None else int(rows))
+
+
+@lru_cache(maxsize=64)
+def _choose(threshold: float, num_perm: int, fp_weight: float, fn_weight: float, bands: int | None,
+            rows: int | None) -> LSHParams:
+    # the areas of every (bands, rows) take ~0.1 s at 128 permutations: computed once per setting
+    if bands is not None:
         b_arr, r_arr = np.array([bands]), np.array([rows])
     else:
         pairs = [(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)]
         b_arr = np.array([p[0] for p in pairs])
         r_arr = np.array([p[1] for p in pairs])
-    fp, fn = _areas(float(threshold), b_arr, r_arr)
+    fp, fn = _areas(threshold, b_arr, r_arr)
     best = int(np.argmin(fp * fp_weight + fn * fn_weight))
-    return LSHParams(float(threshold), int(num_perm), int(b_arr[best]), int(r_arr[best]),
-                     float(fp[best]), float(fn[best]))
+    return LSHParams(threshold, num_perm, int(b_arr[best]), int(r_arr[best]), float(fp[best]), float(fn[best]))
+
+
+def band_keys(signatures: np.ndarray, rows_idx: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One 64-bit bucket key per band for each of the given signature rows: ``(len(rows_idx), bands)``."""
+    m = rows_idx.size
+    keys = np.empty((bands, m), dtype=np.uint64)
+    mix = _R[:rows]
+    for j in range(bands):
+        block = signatures[rows_idx, j * rows:(j + 1) * rows].astype(np.uint64)
+        block *= mix
+        keys[j] = splitmix64(block.sum(axis=1, dtype=np.uint64) ^ np.uint64(j))
+    return keys.T
+
+
+def _bucket_links(key: np.ndarray, rows_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Links ``(member, head)`` of the buckets of one band; ``rows_idx`` in rank order."""
+    m = rows_idx.size
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    new = np.empty(m, dtype=bool)
+    new[0] = True
+    new[1:] = ks[1:] != ks[:-1]
+    if new.all():
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    head = np.maximum.accumulate(np.where(new, np.arange(m), 0))
+    member = ~new
+    return rows_idx[order[member]], rows_idx[order[head[member]]]
 
 
 def band_links(signatures: np.ndarray, rows_idx: np.ndarray, rank: np.ndarray, bands: int,
-               rows: int) -> tuple[np.ndarray, np.ndarray]:
+               rows: int, *, keys: np.ndarray | None = None,
+               changed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Links ``(row, bucket head)`` for every LSH bucket of the given rows.
 
     ``rows_idx`` are the signature rows taking part; ``rank`` (aligned with the
     signatures) orders rows within a bucket, the lowest becoming its head.
+    ``keys`` (aligned with the signatures, from :func:`band_keys`) saves hashing the
+    bands again; ``changed`` (signature rows, needs ``keys``) restricts each band to the
+    buckets holding one of those rows, the only buckets whose links can differ from an
+    earlier call over a superset of ``rows_idx`` that contained them.
     Returns unique pairs of row positions ``(a, b)`` with ``a != b``.
     """
     m = rows_idx.size
@@ -128,22 +169,19 @@ def band_links(signatures: np.ndarray, rows_idx: np.ndarray, rank: np.ndarray, b
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     # rows in rank order once; a stable sort by band key then keeps rank order inside each bucket
     rows_idx = rows_idx[np.argsort(rank[rows_idx], kind="stable")]
-    sub = signatures[rows_idx]
+    sub_keys = band_keys(signatures, rows_idx, bands, rows) if keys is None else keys[rows_idx]
     out_a, out_b = [], []
     for j in range(bands):
-        block = sub[:, j * rows:(j + 1) * rows].astype(np.uint64)
-        key = splitmix64((block * _R[:rows]).sum(axis=1, dtype=np.uint64) ^ np.uint64(j))
-        order = np.argsort(key, kind="stable")
-        ks = key[order]
-        new = np.empty(m, dtype=bool)
-        new[0] = True
-        new[1:] = ks[1:] != ks[:-1]
-        if new.all():
-            continue
-        head = np.maximum.accumulate(np.where(new, np.arange(m), 0))
-        member = ~new
-        out_a.append(rows_idx[order[member]])
-        out_b.append(rows_idx[order[head[member]]])
+        key, idx = sub_keys[:, j], rows_idx
+        if changed is not None:
+            hit = np.isin(key, keys[changed, j])  # type: ignore[index]
+            if hit.sum() < 2:
+                continue
+            key, idx = key[hit], idx[hit]
+        la, lb = _bucket_links(np.ascontiguousarray(key), idx)
+        if la.size:
+            out_a.append(la)
+            out_b.append(lb)
     if not out_a:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     a = np.concatenate(out_a).astype(np.int64)

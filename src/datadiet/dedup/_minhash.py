@@ -43,8 +43,8 @@ _MIX = np.random.default_rng(0x5817).integers(1, 2**63, size=64, dtype=np.uint64
 _M2 = np.uint64(0x94D049BB133111EB)
 #: Bytes of text shingled at once (bounds the temporary arrays to ~40x this).
 TEXT_CHUNK_BYTES = 4 << 20
-#: Shingles hashed by all permutations at once (bounds the (shingles, perms) block).
-SHINGLE_BLOCK = 2048
+#: Shingles hashed by all permutations at once (bounds the (perms, shingles) block: 8 MB at 128).
+SHINGLE_BLOCK = 16384
 
 
 def _bytes_and_offsets(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -93,26 +93,48 @@ def _units(data: np.ndarray, offsets: np.ndarray, shingle: str) -> tuple[np.ndar
 
 
 def _shingles(units: np.ndarray, counts: np.ndarray, ngram: int) -> tuple[np.ndarray, np.ndarray]:
-    """Combine ``ngram`` consecutive unit hashes of the same document."""
+    """Combine ``ngram`` consecutive unit hashes of the same document.
+
+    Shingle ``k`` of a document starting at unit ``i`` is ``sum_j units[i + j] * MIX[j]``
+    over its ``terms = min(ngram, count)`` units, finalised with the number of terms.
+    The start positions are built once and every term is one gather + multiply-add
+    over all shingles (no per-shingle masks).
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    per_doc = np.where(counts > 0, np.maximum(counts - ngram + 1, 1), 0).astype(np.int64)
     n_units = units.size
-    doc = np.repeat(np.arange(counts.size), counts)
+    total = int(per_doc.sum())
+    if total == 0:
+        return np.zeros(0, np.uint64), per_doc
     first = np.cumsum(counts) - counts
-    local = np.arange(n_units, dtype=np.int64) - first[doc]
-    cnt = counts[doc]
-    valid = local <= np.maximum(cnt - ngram, 0)
-    idx = np.flatnonzero(valid)
-    acc = np.zeros(idx.size, dtype=np.uint64)
-    terms = np.zeros(idx.size, dtype=np.uint64)
-    for j in range(ngram):
-        inside = local[idx] + j < cnt[idx]
-        if not inside.any():
-            break
-        src = np.minimum(idx + j, n_units - 1)
-        acc += np.where(inside, units[src] * _MIX[j % 64], np.uint64(0))
-        terms += inside.astype(np.uint64)
-    out = splitmix64(acc ^ (terms * _M2))
-    per_doc = np.bincount(doc[idx], minlength=counts.size).astype(np.int64)
-    return out, per_doc
+    pos0 = np.cumsum(per_doc) - per_doc  # position of each document's first shingle
+    nz = per_doc > 0
+    fz, pz, cz = first[nz], pos0[nz], per_doc[nz]
+    # start unit of every shingle: consecutive inside a document, jumping between documents
+    step = np.ones(total, dtype=np.int64)
+    step[0] = fz[0]
+    step[pz[1:]] = fz[1:] - (fz[:-1] + cz[:-1] - 1)
+    starts = np.cumsum(step)
+    short = nz & (counts < ngram)  # one shingle made of all of its (fewer than ngram) units
+    short_cnt, short_pos = counts[short], pos0[short]
+    width = min(ngram, int(counts.max()))
+    pad = np.zeros(n_units + width, dtype=np.uint64)
+    pad[:n_units] = units
+    acc = np.zeros(total, dtype=np.uint64)
+    tmp = np.empty(total, dtype=np.uint64)
+    short_acc = np.zeros(short_cnt.size, dtype=np.uint64)
+    for j in range(width):
+        np.take(pad, starts + j, out=tmp)
+        tmp *= _MIX[j % 64]
+        acc += tmp
+        done = short_cnt == j + 1
+        if done.any():
+            short_acc[done] = acc[short_pos[done]]
+    terms = np.full(total, width, dtype=np.uint64)
+    if short_cnt.size:
+        acc[short_pos] = short_acc
+        terms[short_pos] = short_cnt.astype(np.uint64)
+    return splitmix64(acc ^ (terms * _M2)), per_doc
 
 
 def _word_units(text: pa.Array, norm: Normalization) -> tuple[np.ndarray, np.ndarray]:
@@ -163,9 +185,12 @@ def _signatures_of(hashes: np.ndarray, counts: np.ndarray, a: np.ndarray, b: np.
     sig = np.full((n, p), np.uint32(0xFFFFFFFF), dtype=np.uint32)
     cum = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=cum[1:])
-    # the top 32 bits of the (well mixed) shingle hash, permuted by x -> a*x + b mod 2**32
+    # the top 32 bits of the (well mixed) shingle hash, permuted by x -> a*x + b mod 2**32;
+    # blocks are laid out (perms, shingles) so the per-document minimum runs along contiguous
+    # rows (``reduceat`` over axis 1 is ~2.5x faster than over axis 0 of the transposed block)
     x = (hashes >> np.uint64(32)).astype(np.uint32)
-    buf = np.empty((SHINGLE_BLOCK, p), dtype=np.uint32)
+    a_col, b_col = a[:, None], b[:, None]
+    buf = np.empty((p, SHINGLE_BLOCK), dtype=np.uint32)
     lo = 0
     while lo < n:
         hi = int(np.searchsorted(cum, cum[lo] + SHINGLE_BLOCK, side="right")) - 1
@@ -174,10 +199,10 @@ def _signatures_of(hashes: np.ndarray, counts: np.ndarray, a: np.ndarray, b: np.
         docs = np.arange(lo, hi)[counts[lo:hi] > 0]
         if docs.size:
             m = s1 - s0
-            blk = buf[:m] if m <= SHINGLE_BLOCK else np.empty((m, p), dtype=np.uint32)
-            np.multiply(x[s0:s1, None], a[None, :], out=blk)
-            np.add(blk, b[None, :], out=blk)
-            sig[docs] = np.minimum.reduceat(blk, cum[docs] - s0, axis=0)
+            blk = buf[:, :m] if m <= SHINGLE_BLOCK else np.empty((p, m), dtype=np.uint32)
+            np.multiply(a_col, x[None, s0:s1], out=blk)
+            np.add(blk, b_col, out=blk)
+            sig[docs] = np.minimum.reduceat(blk, cum[docs] - s0, axis=1).T
         lo = hi
     return sig
 

@@ -10,6 +10,7 @@ above ``search_threshold`` without searching again.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,75 @@ from datadiet._core import Param, ParamError, register
 from datadiet._core._errors import DataError
 from datadiet.dedup._base import KEEP_PARAMS, BaseDedup, Combined
 
-__all__ = ["SemanticDedup", "semantic_pairs"]
+__all__ = ["SemanticDedup", "SemanticThresholdWarning", "semantic_pairs", "random_pair_cosines",
+           "MEASURED_THRESHOLDS"]
+
+#: Pairs of random rows whose cosine is measured before deduplicating, and the share of them at or
+#: above the threshold from which a warning is given (unrelated texts would be called duplicates).
+RANDOM_PAIRS = 20000
+WARN_SHARE = 1e-3
+
+#: Per-encoder default thresholds, measured on real corpora (docs/dedup.md, "Choosing the threshold";
+#: bench/semantic_thresholds.py): the smallest cosine, to 0.01, at which at most 1 in 10,000 random pairs
+#: of BBC News and of Rotten Tomatoes reviews is a "duplicate".
+MEASURED_THRESHOLDS: dict[str, float] = {}
+
+
+class SemanticThresholdWarning(UserWarning):
+    """The semantic-dedup threshold is inside the cosine distribution of random pairs."""
+
+
+def random_pair_cosines(x: np.ndarray, ids: Any, seed: int, n_pairs: int = RANDOM_PAIRS,
+                        sample: int = 4096) -> np.ndarray:
+    """Cosines of ``n_pairs`` random pairs of distinct, non-identical rows of unit-norm ``x``.
+
+    The rows are a sample of at most ``sample`` chosen by ``(seed, id)`` keys, so the
+    measurement does not depend on row order. Identical vectors (exact duplicates)
+    are left out: the measurement is of unrelated rows.
+
+    Examples
+    --------
+    >>> x = np.eye(3, dtype=np.float32)
+    >>> random_pair_cosines(x, np.arange(3), seed=0, n_pairs=5).tolist()
+    [0.0, 0.0, 0.0, 0.0, 0.0]
+    """
+    from datadiet._core import derived_seed, uniform_keys
+    from datadiet.index._kmeans import row_hashes
+
+    n = x.shape[0]
+    if n < 2:
+        return np.zeros(0, np.float32)
+    rows = np.argsort(uniform_keys(ids, derived_seed(seed, "random-pairs")), kind="stable")[:sample]
+    xs = np.asarray(x[np.sort(rows)], dtype=np.float32)
+    h = row_hashes(xs)
+    rng = np.random.default_rng(derived_seed(seed, "random-pairs-draw"))
+    m = xs.shape[0]
+    a = rng.integers(0, m, n_pairs)
+    b = rng.integers(0, m - 1, n_pairs)
+    b += b >= a
+    keep = h[a] != h[b]
+    a, b = a[keep], b[keep]
+    return np.einsum("ij,ij->i", xs[a], xs[b]).astype(np.float32)
+
+
+def _threshold_check(cos: np.ndarray, threshold: float) -> dict[str, Any]:
+    """Quantiles of random-pair cosines and the share at or above ``threshold``; warns when it is large."""
+    if cos.size == 0:
+        return {}
+    q = np.quantile(cos, [0.5, 0.99, 0.999])
+    share = float((cos >= threshold).mean())
+    out: dict[str, Any] = {"random_pair_cosine_p50": round(float(q[0]), 4), "random_pair_cosine_p99": round(float(q[1]), 4),
+           "random_pair_cosine_p999": round(float(q[2]), 4), "random_pairs_above_threshold": share,
+           "random_pairs_measured": int(cos.size)}
+    if share > WARN_SHARE:
+        safe = float(np.ceil(np.quantile(cos, 1 - WARN_SHARE / 10) * 100) / 100)
+        msg = (f"semantic threshold {threshold} is inside the cosine distribution of random pairs under these "
+               f"embeddings: {100 * share:.2g}% of {cos.size:,} random pairs are >= {threshold} (99.9th "
+               f"percentile {q[2]:.3f}), so unrelated texts will be dropped as duplicates; raise it to about "
+               f"{min(safe, 1.0):.2f} or use a stronger model (see docs/dedup.md)")
+        out["warning"] = msg
+        warnings.warn(msg, SemanticThresholdWarning, stacklevel=2)
+    return out
 
 
 def semantic_pairs(vectors: np.ndarray, labels: np.ndarray, radius: float,
@@ -103,8 +172,11 @@ class SemanticStage:
         a, b, s = semantic_pairs(x, labels, radius, second)
         a, b = rows[a], rows[b]
         self.pairs = (a, b, s)
+        check = _threshold_check(random_pair_cosines(x, comb.sig.ids.take(rows), self.seed), t)
         self.metrics = {"semantic_clusters": k, "semantic_pairs_searched": int(a.size),
-                        "semantic_search_threshold": radius}
+                        "semantic_search_threshold": radius,
+                        **{f"semantic_{k2}": v for k2, v in check.items()},
+                        "semantic_near_threshold": _near_threshold(comb, a, b, s, t)}
         ok = s >= t
         return self._linkage(a[ok], b[ok], rank, comb.n_train)
 
@@ -113,6 +185,16 @@ class SemanticStage:
         if self.o.linkage == "components":
             return a, b
         return greedy_links(a, b, rank, n_train)
+
+
+def _near_threshold(comb: Combined, a: np.ndarray, b: np.ndarray, s: np.ndarray, t: float,
+                    k: int = 5) -> list[dict[str, Any]]:
+    """The ``k`` linked pairs closest above the threshold (ids and cosine), for the report."""
+    above = np.flatnonzero(s >= t)
+    pick = above[np.argsort(s[above], kind="stable")[:k]]
+    ids = comb.sig.ids
+    return [{"a": ids[int(a[i])].as_py(), "b": ids[int(b[i])].as_py(), "cosine": round(float(s[i]), 4)}
+            for i in pick]
 
 
 def greedy_links(a: np.ndarray, b: np.ndarray, rank: np.ndarray,

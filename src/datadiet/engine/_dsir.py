@@ -23,7 +23,7 @@ from datadiet.select._dsir import (
     target_items,
 )
 from datadiet.signals._ngrams import DEFAULT_BUCKETS, NgramBatch, iter_ngrams
-from datadiet.signals._table import Columns
+from datadiet.signals._table import Columns, check_on_null
 
 __all__ = ["dsir_select", "target_counts"]
 
@@ -45,12 +45,31 @@ def target_counts(target: Any, text: str = "text", *, buckets: int = DEFAULT_BUC
             raise DataTypeError(f"{what} looks like a text, not a dataset path; pass a list of texts")
         else:
             col = text
-            src = open_source(t, name=what)
+            src = open_source(t, name=what, role="target")
             src.check_columns([text])
         batches = (nb for _ids, nb in iter_ngrams(src, col, buckets=buckets, cache=cache, n_jobs=n_jobs, what=what))
         rows.append(count_target(name, batches, buckets, col))
         names.append(name)
     return TargetCounts(names, np.stack(rows), [int(r.sum()) for r in rows])
+
+
+def _null_rows(src: Any, columns: Columns) -> np.ndarray | None:
+    """Rows whose text is null (``None`` when there are none or ``on_null="empty"``); raises for ``"error"``."""
+    check_on_null(columns.on_null)
+    if columns.on_null == "empty":
+        return None
+    assert columns.text is not None
+    parts = []
+    for b in src.batches([columns.text]):
+        col = b.table.column(columns.text)
+        if col.null_count and columns.on_null == "error":
+            first = b.row_start + int(np.flatnonzero(col.is_null().to_numpy())[0])
+            where = f"{b.file}, row {first}" if b.file else f"row {first}"
+            raise DataError(f"{where}: the text column {columns.text!r} is null; pass on_null='skip' to leave "
+                            "such rows out or 'empty' to read them as '' (--on-null)")
+        parts.append(col.is_null().to_numpy())
+    null = np.concatenate(parts) if parts else np.zeros(0, bool)
+    return null if null.any() else None
 
 
 def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None, mode: str = "resample",
@@ -95,6 +114,8 @@ def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None,
     >>> sel.indices.tolist()
     [0]
     """
+    src = open_source(pool)
+    columns, defaulted = columns.with_defaults(src.column_names)
     spec = DSIRSelector(target=target, budget=budget, mode=mode, sampling=sampling, buckets=buckets,
                         target_text=target_text or columns.text or "text", proportions=proportions,
                         smoothing=smoothing, clip=clip, seed=seed, allow_all=allow_all, n_jobs=n_jobs)
@@ -102,8 +123,8 @@ def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None,
     if not columns.text:
         raise DataError("DSIR needs the pool's text column (Columns(text=...), --text on the command line)")
     seed_ = resolve_seed(seed)
-    src = open_source(pool)
     src.check_columns([columns.text, columns.id, columns.tokens])
+    null = _null_rows(src, columns)  # before the expensive passes, so on_null="error" fails fast
 
     def stream() -> Iterator[tuple[pa.Array, NgramBatch]]:
         assert columns.text is not None
@@ -127,6 +148,17 @@ def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None,
         method="dsir", seed=seed_, metrics=p.metrics, params={**spec.manifest_params(), "seed": seed_},
     )
     sel.extra.update(p.extra)
+    if null is not None:  # null texts were read as "": tell them apart from really empty ones
+        sel.reason_names = [*sel.reason_names, "null_text"]
+        sel.reason[null & ~sel.kept] = len(sel.reason_names) - 1
+    if src.files:
+        sel.info["input"] = src.name
+    sel.info.update({"input_fingerprint": src.fingerprint(), "columns": columns.as_dict(),
+                     "read": {**src.read_options(), "on_null": columns.on_null}})
+    if null is not None:
+        sel.info["read"]["null_text_rows"] = int(null.sum())
+    if defaulted:
+        sel.info["columns_defaulted"] = defaulted
     if tokens is not None:
         sel.metrics["tokens_kept"] = int((tokens * sel.repeats).sum())
         sel.metrics["tokens_input"] = int(tokens.sum())

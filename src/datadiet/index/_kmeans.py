@@ -85,9 +85,14 @@ def as_float32(block: np.ndarray, normalize: bool = False) -> np.ndarray:
     if not np.isfinite(x).all():
         raise DataError("vectors contain NaN or infinite values; clean them before clustering")
     if normalize:
-        norms = np.linalg.norm(x, axis=1, keepdims=True)
-        np.divide(x, norms, out=x, where=norms > 0)
+        _normalize_rows(x)
     return x
+
+
+def _normalize_rows(x: np.ndarray) -> None:
+    """Scale the rows of a float32 array to unit length in place (zero rows stay zero), no full-size temporary."""
+    norms = np.sqrt(np.einsum("ij,ij->i", x, x))[:, None]
+    np.divide(x, norms, out=x, where=norms > 0)
 
 
 def release_pages(array: Any) -> None:
@@ -103,19 +108,37 @@ def release_pages(array: Any) -> None:
             pass
 
 
+#: Rows hashed / gathered at once by :func:`row_hashes` and :func:`take_rows` (bounds their temporaries).
+_ROW_BLOCK = 8192
+
+
 def row_hashes(x: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each float32 row's exact bytes (equal rows, equal hashes)."""
-    bits = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
-    mult = np.random.default_rng(0x5EED).integers(1, 2**63, size=bits.shape[1], dtype=np.uint64) | np.uint64(1)
-    return (bits * mult).sum(axis=1, dtype=np.uint64)
+    """A 64-bit hash of each float32 row's exact bytes (equal rows, equal hashes).
+
+    Works in blocks of rows, so the temporary 64-bit copy stays small whatever ``len(x)``.
+    """
+    n = x.shape[0]
+    mult = np.random.default_rng(0x5EED).integers(1, 2**63, size=x.shape[1], dtype=np.uint64) | np.uint64(1)
+    out = np.empty(n, dtype=np.uint64)
+    for s in range(0, n, _ROW_BLOCK):
+        bits = np.ascontiguousarray(x[s:s + _ROW_BLOCK], dtype=np.float32).view(np.uint32).astype(np.uint64)
+        bits *= mult
+        out[s:s + _ROW_BLOCK] = bits.sum(axis=1, dtype=np.uint64)
+    return out
 
 
-def take_rows(vectors: Any, rows: np.ndarray) -> np.ndarray:
-    """``vectors[rows]`` read in ascending row order (memory-map friendly), returned in ``rows`` order."""
+def take_rows(vectors: Any, rows: np.ndarray, dtype: Any = None) -> np.ndarray:
+    """``vectors[rows]`` read in ascending row order (memory-map friendly), returned in ``rows`` order.
+
+    Rows are gathered in blocks straight into the result (optionally cast to ``dtype``),
+    so the only full-size array is the result itself.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
     order = np.argsort(rows, kind="stable")
-    block = np.asarray(vectors[rows[order]])
-    out = np.empty_like(block)
-    out[order] = block
+    out = np.empty((rows.size, *vectors.shape[1:]), dtype=vectors.dtype if dtype is None else dtype)
+    for s in range(0, rows.size, _ROW_BLOCK):
+        pos = order[s:s + _ROW_BLOCK]
+        out[pos] = vectors[rows[pos]]
     return out
 
 
@@ -135,7 +158,7 @@ def _sample_rows(n: int, m: int, seed: int, ids: Any) -> np.ndarray:
 
 
 def assign(vectors: Any, centroids: np.ndarray, *, spherical: bool = False,
-           batch_size: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+           batch_size: int = 16384) -> tuple[np.ndarray, np.ndarray]:
     """Nearest centroid of every row, in batches: ``(labels int64, distances float32)``.
 
     Examples
@@ -167,7 +190,7 @@ def assign(vectors: Any, centroids: np.ndarray, *, spherical: bool = False,
 
 
 def kmeans(vectors: Any, k: int, *, spherical: bool = False, seed: int = 0, niter: int = 20,
-           max_train: int | None = None, ids: Any = None, batch_size: int = 65536) -> KMeansResult:
+           max_train: int | None = None, ids: Any = None, batch_size: int = 16384) -> KMeansResult:
     """Cluster ``vectors`` into ``k`` groups with faiss.
 
     Parameters
@@ -187,8 +210,8 @@ def kmeans(vectors: Any, k: int, *, spherical: bool = False, seed: int = 0, nite
     ids : array-like, optional
         Row ids; when given, the training sample is the ``max_train`` rows with the
         smallest ``(seed, id)`` hash, so it does not depend on row order.
-    batch_size : int, default 65536
-        Rows per assignment batch.
+    batch_size : int, default 16384
+        Rows per assignment batch (each batch is copied once as float32: 25 MB at 384-d).
 
     Returns
     -------
@@ -222,7 +245,11 @@ def kmeans(vectors: Any, k: int, *, spherical: bool = False, seed: int = 0, nite
     if d == 0:
         raise DataError("vectors have 0 dimensions")
     rows = _sample_rows(n, min(int(max_train), n), int(seed), ids)
-    train = as_float32(take_rows(vectors, rows), normalize=spherical)
+    train = take_rows(vectors, rows, dtype=np.float32)  # the one full-size copy: normalised in place
+    if not np.isfinite(train).all():
+        raise DataError("vectors contain NaN or infinite values; clean them before clustering")
+    if spherical:
+        _normalize_rows(train)
     release_pages(vectors)
     # exact duplicates make faiss seed two centroids on one point; fit on distinct rows
     _, first = np.unique(row_hashes(train), return_index=True)

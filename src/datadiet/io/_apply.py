@@ -14,7 +14,7 @@ from datadiet._core._hashing import hash_ids
 from datadiet._core._progress import progress
 from datadiet.io._atomic import atomic_path, check_output_path
 from datadiet.io._ids import batch_ids
-from datadiet.io._read import open_source
+from datadiet.io._read import _format_of, open_source
 from datadiet.io._selection import Selection
 from datadiet.io._write import TableWriter
 
@@ -23,12 +23,15 @@ __all__ = ["apply_selection"]
 
 def apply_selection(selection: Selection | str | os.PathLike[str], data: Any, output: str | os.PathLike[str],
                     *, id_column: str | None = None, weight_column: str = "weight", overwrite: bool = False,
-                    batch_size: int = 65536, once: bool = False, ids_as: str | None = None) -> dict[str, int]:
+                    batch_size: int = 65536, once: bool = False, ids_as: str | None = None,
+                    encoding: str | None = None, on_bad_encoding: str | None = None) -> dict[str, int]:
     """Write the rows of ``data`` that ``selection`` keeps to ``output``.
 
     Each kept row is written ``repeats`` times, in input order. When some weight
     is not 1, a ``weight_column`` is added. The id column defaults to the one
-    recorded in the selection's manifest. The output is written atomically.
+    recorded in the selection's manifest, and so do ``encoding`` and
+    ``on_bad_encoding`` (how the selection's input was decoded, so the rows line
+    up). The output is written atomically.
     With ``once``, every kept row is written once and no weight is added (the
     rows a next step works on); ``ids_as`` adds each row's id as a column of that
     name, so ids assigned from file and row survive the copy.
@@ -48,9 +51,13 @@ def apply_selection(selection: Selection | str | os.PathLike[str], data: Any, ou
     2
     """
     sel = selection if isinstance(selection, Selection) else Selection.read(selection)
+    read = sel.info.get("read") or {}
+    source = open_source(data, encoding=encoding or read.get("encoding"),
+                         on_bad_encoding=on_bad_encoding or read.get("on_bad_encoding"))  # a missing input first
     dest = check_output_path(output, overwrite)
-    id_column = id_column or sel.info.get("columns", {}).get("id")
-    source = open_source(data)
+    _format_of(Path(dest), "write")  # an output type we cannot write: say so before reading anything
+    id_column = id_column or (sel.info.get("columns") or {}).get("id") or (
+        "id" if "id" in (sel.info.get("columns_defaulted") or ()) else None)
     if id_column:
         source.check_columns([id_column])
     if weight_column in source.column_names:
@@ -64,7 +71,7 @@ def apply_selection(selection: Selection | str | os.PathLike[str], data: Any, ou
     if once:
         repeats = np.minimum(repeats, 1)
     rows_in = rows_out = 0
-    with atomic_path(dest) as tmp, TableWriter(tmp, Path(dest)) as writer, progress("writing") as bar:
+    with atomic_path(dest) as tmp, TableWriter(tmp, Path(dest)) as writer, progress("writing", len(sel)) as bar:
         for batch in source.batches(None, batch_size):
             t = batch.table
             ids = batch_ids(t, id_column, batch.file, batch.row_start)

@@ -139,6 +139,43 @@ class Selection:
     def __len__(self) -> int:
         return len(self.kept)
 
+    def expand(self, ids: Any, rows: Any, reason: str) -> Selection:
+        """This selection, made from the rows ``rows`` of a larger input with ``ids``, over all of it.
+
+        The other rows are dropped with ``reason`` (e.g. ``null_text``); method columns
+        are null for them.
+
+        Examples
+        --------
+        >>> s = Selection.from_indices(ids=[10, 30], indices=[1], method="manual")
+        >>> full = s.expand([10, 20, 30], [0, 2], "null_text")
+        >>> full.counts(), full.kept.tolist()
+        ({'kept': 1, 'not_sampled': 1, 'null_text': 1}, [False, False, True])
+        """
+        id_arr = ids if isinstance(ids, (pa.Array, pa.ChunkedArray)) else pa.array(np.asarray(ids))
+        if isinstance(id_arr, pa.ChunkedArray):
+            id_arr = id_arr.combine_chunks()
+        n = len(id_arr)
+        rows = np.asarray(rows, dtype=np.int64)
+        kept = np.zeros(n, dtype=bool)
+        kept[rows] = self.kept
+        weight = np.zeros(n, dtype=np.float64)
+        weight[rows] = self.weight
+        repeats = np.zeros(n, dtype=np.int64)
+        repeats[rows] = self.repeats
+        names = list(self.reason_names)
+        if reason not in names:
+            names.append(reason)
+        code = np.full(n, names.index(reason), dtype=np.int8)
+        code[rows] = self.reason
+        pos = np.full(n, -1, dtype=np.int64)
+        pos[rows] = np.arange(len(rows))
+        take = pa.array(pos, mask=pos < 0)
+        extra = {k: (v if isinstance(v, (pa.Array, pa.ChunkedArray)) else pa.array(v)).take(take)
+                 for k, v in self.extra.items()}
+        return Selection(id_arr, kept, weight, repeats, code, names, extra, self.method, dict(self.params),
+                         self.seed, dict(self.metrics), dict(self.info))
+
     @property
     def n_kept(self) -> int:
         return int(self.kept.sum())

@@ -31,7 +31,7 @@ class TableWriter:
 
     def __init__(self, path: Path, named_as: Path) -> None:
         self.path = path
-        self.kind, self.comp = _format_of(named_as)
+        self.kind, self.comp = _format_of(named_as, "write")
         self._writer: Any = None
         self._stream: Any = None
 

@@ -199,6 +199,8 @@ def _selection_signals(ctx: ReportContext) -> None:
 def _columns_from_manifest(manifest: dict[str, Any], override: Columns | None) -> Columns:
     raw = manifest.get("columns") or {}
     base = {k: raw.get(k) for k in ("id", "text", "label", "group", "vectors", "tokens")}
+    for role in manifest.get("columns_defaulted") or ():  # filled by default from a column of that name
+        base[role] = base.get(role) or role
     base["scores"] = tuple(raw.get("scores") or ())
     if override is not None:
         for k, v in override.__dict__.items():
@@ -208,15 +210,17 @@ def _columns_from_manifest(manifest: dict[str, Any], override: Columns | None) -
 
 
 def _resolve_input(data: Any, manifest: dict[str, Any], path: Path, notes: list[str]) -> Source | None:
+    read = manifest.get("read") or {}
+    opts = {k: read[k] for k in ("encoding", "on_bad_encoding") if read.get(k)}  # decode as the selection did
     if data is not None:
-        return open_source(data)
+        return open_source(data, **opts)
     name = manifest.get("input")
     if not isinstance(name, str) or not name:
         return None
     for cand in (Path(name), path.parent / name):
         if cand.exists():
             try:
-                src = open_source(cand)
+                src = open_source(cand, **opts)
             except (ValueError, OSError):
                 continue
             if manifest.get("input_fingerprint") in (None, src.fingerprint()):

@@ -43,7 +43,10 @@ def summary_renderables(title: str, manifest: dict[str, Any], paths: dict[str, P
     groups = metrics.get("groups")
     if isinstance(groups, dict) and groups:
         g = Table(title="per group", title_justify="left")
-        for c in ("group", "input", "kept", "with repeats", "weight"):
+        method = str(manifest.get("method") or "")
+        # in a chain (e.g. dedup+balance) the groups were counted on what the first step kept
+        first_in = f"input after {method.split('+')[0]}" if "+" in method else "input"
+        for c in ("group", first_in, "kept", "with repeats", "weight"):
             g.add_column(c, justify="left" if c == "group" else "right")
         for name, d in list(groups.items())[:50]:
             g.add_row(str(name), f"{d.get('input', 0):,}", f"{d.get('kept', 0):,}",
@@ -53,8 +56,11 @@ def summary_renderables(title: str, manifest: dict[str, Any], paths: dict[str, P
     for k, v in metrics.items():  # one level of nested scalar metrics, e.g. {"coverage": {"k10": 0.9}}
         if isinstance(v, dict) and k != "groups":
             for k2, v2 in list(v.items())[:12]:
-                if isinstance(v2, (int, float)) and not isinstance(v2, bool):
+                if isinstance(v2, (int, float, str)) and not isinstance(v2, bool):  # e.g. auto.method
                     scalars[f"{k}.{k2}"] = v2
+    defaulted = manifest.get("columns_defaulted")
+    if defaulted:
+        scalars["columns by default"] = ", ".join(f"{r} = column {r!r}" for r in defaulted)
     if scalars or paths:
         m = Table(show_header=False, box=None)
         for k, v in scalars.items():

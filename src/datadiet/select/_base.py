@@ -100,6 +100,10 @@ class BaseSelector(Declared):
         sig = signals if signals is not None else Signals.from_arrays(**arrays)
         if not isinstance(sig, Signals):
             raise DataTypeError(f"fit takes a Signals object or keyword arrays, got {type(sig).__name__}")
+        full, null_rows = sig, sig.null_text_rows()
+        if null_rows is not None:  # rows with null text take no part (on_null="skip"); recorded as null_text
+            rows = np.setdiff1d(np.arange(len(sig)), null_rows)
+            sig = sig.take(rows)
         self.validate_params()
         n = len(sig)
         if n == 0:
@@ -119,9 +123,12 @@ class BaseSelector(Declared):
             metrics=picked.metrics,
         )
         sel.extra.update(picked.extra)
-        if sig.tokens is not None:
-            sel.metrics.setdefault("tokens_kept", int((sig.tokens * sel.repeats).sum()))
-            sel.metrics.setdefault("tokens_input", int(sig.tokens.sum()))
+        sel.info.update(full.input_info())
+        if null_rows is not None:
+            sel = sel.expand(full.ids, rows, "null_text")
+        if full.tokens is not None:
+            sel.metrics.setdefault("tokens_kept", int((full.tokens * sel.repeats).sum()))
+            sel.metrics.setdefault("tokens_input", int(full.tokens.sum()))
         self.selection_ = sel
         self.selected_indices_ = sel.indices
         self.repeats_ = sel.repeats[sel.indices]

@@ -8,7 +8,7 @@ from datadiet._core import Param, register
 from datadiet._core._allocate import allocate
 from datadiet._core._errors import DataError
 from datadiet.select._base import BUDGETED, Picked, Target
-from datadiet.select._embed_base import CLUSTERING, EmbeddingSelector, rank_within
+from datadiet.select._embed_base import CLUSTERING, EmbeddingSelector, cluster_spread, rank_within
 from datadiet.select._scores import combine_scores
 from datadiet.signals._table import Signals
 
@@ -61,8 +61,7 @@ class DiversifySelector(EmbeddingSelector):
             imp = imp - imp.min() + 1e-6
             key = -score
         else:
-            imp = np.bincount(res.labels, weights=res.distances, minlength=k) / np.maximum(sizes, 1)
-            imp = imp / max(float(imp[sizes > 0].mean()), 1e-12) + 1e-6
+            imp = cluster_spread(res)
             key = self._keys(sig, seed)
         base = np.power(sizes.astype(float), self.size_power) * imp * (sizes > 0)
         taken = np.zeros(k, dtype=np.int64)

@@ -22,7 +22,8 @@ from datadiet.metrics._coverage import coverage_metrics
 from datadiet.select._base import BaseSelector, Picked
 from datadiet.signals._table import Signals
 
-__all__ = ["EmbeddingSelector", "rank_within", "auto_clusters", "CLUSTERING", "METRIC", "NITER"]
+__all__ = ["EmbeddingSelector", "rank_within", "auto_clusters", "cluster_spread", "exact_distances", "CLUSTERING", "METRIC",
+           "NITER"]
 
 METRIC = Param("metric", "choice", "cosine", "distance between vectors", choices=("cosine", "l2"))
 NITER = Param("niter", "int", 20, "k-means iterations", low=1)
@@ -41,6 +42,37 @@ def auto_clusters(n: int, budget: int | None = None) -> int:
     if budget is not None:
         k = min(k, max(1, budget))
     return min(k, n)
+
+
+def exact_distances(res: KMeansResult) -> np.ndarray:
+    """Row-to-centroid distances with float32 rounding noise set to exactly 0.
+
+    A cluster of identical vectors has spread 0, but faiss returns ``1 - cos`` of
+    about 1e-7 (and Euclidean distances, square roots of such noise, of about
+    1e-3 of the norm). Left in, that noise decides which of several such clusters
+    gets the budget, and one copied vector takes all of it.
+    """
+    d = np.asarray(res.distances, dtype=np.float64)
+    if res.spherical:
+        tol = 1e-5
+    else:
+        scale = float(np.sqrt((np.asarray(res.centroids, np.float64) ** 2).sum(1)).max()) if res.k else 0.0
+        tol = 1e-3 * max(scale, 1e-12)
+    return np.where(d < tol, 0.0, d)
+
+
+def cluster_spread(res: KMeansResult) -> np.ndarray:
+    """Mean distance to the centroid per cluster, scaled to mean 1 over non-empty clusters, plus 1e-6.
+
+    Clusters of identical vectors have spread exactly 0 (see :func:`exact_distances`); when every
+    cluster does, all get the same spread.
+    """
+    sizes = res.sizes()
+    spread = np.bincount(res.labels, weights=exact_distances(res), minlength=res.k) / np.maximum(sizes, 1)
+    mean = float(spread[sizes > 0].mean()) if (sizes > 0).any() else 0.0
+    if mean <= 0:
+        return np.ones(res.k)
+    return spread / mean + 1e-6
 
 
 def rank_within(labels: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:

@@ -7,7 +7,13 @@ import numpy as np
 from datadiet._core import Param, register
 from datadiet._core._allocate import allocate
 from datadiet.select._base import BUDGETED, Picked, Target
-from datadiet.select._embed_base import CLUSTERING, EmbeddingSelector, rank_within
+from datadiet.select._embed_base import (
+    CLUSTERING,
+    EmbeddingSelector,
+    cluster_spread,
+    exact_distances,
+    rank_within,
+)
 from datadiet.signals._table import Signals
 
 __all__ = ["PrototypeSelector"]
@@ -65,14 +71,14 @@ class PrototypeSelector(EmbeddingSelector):
         budget_k = want if keep == "easy" and want <= self.max_clusters else None
         res = self._clusters(sig, seed, budget_k if self.n_clusters == "auto" else None)
         sizes = res.sizes()
-        spread = np.bincount(res.labels, weights=res.distances, minlength=res.k) / np.maximum(sizes, 1)
-        spread = spread / max(float(spread[sizes > 0].mean()), 1e-12) + 1e-6
+        spread = cluster_spread(res)
         if res.k * self.per_cluster >= total and keep == "easy":  # classic prototypes: equal share per cluster
             q = allocate((sizes > 0).astype(float), sizes, total)
         else:
             q = allocate(sizes * np.power(spread, self.spread_power), sizes, total)
         tie = self._keys(sig, seed).astype(np.float64) * 1e-9
-        key = res.distances.astype(np.float64) + tie if keep == "easy" else -res.distances.astype(np.float64) + tie
+        dist = exact_distances(res)
+        key = dist + tie if keep == "easy" else -dist + tie
         rank = rank_within(res.labels, key, res.k)
         chosen = np.flatnonzero(rank < q[res.labels])
         pick = self._finish(sig, chosen, seed, res)

@@ -23,6 +23,7 @@ from datadiet.io._atomic import atomic_path
 from datadiet.io._read import Source, open_source
 from datadiet.signals._cache import SignalCache
 from datadiet.signals._encoders import Encoder, get_encoder
+from datadiet.signals._table import check_on_null
 
 __all__ = ["embed_source", "embedding_params", "load_embedding"]
 
@@ -34,8 +35,13 @@ def embedding_params(model_name: str, text_column: str) -> dict[str, Any]:
     return {"model": model_name, "text": text_column}
 
 
-def _row_parts(source: Source, column: str, size: int) -> Iterator[pa.Array]:
-    """The text column in consecutive parts of exactly ``size`` rows (the last may be shorter)."""
+def _row_parts(source: Source, column: str, size: int, on_null: str = "skip",
+               stats: dict[str, int] | None = None) -> Iterator[pa.Array]:
+    """The text column in consecutive parts of exactly ``size`` rows (the last may be shorter).
+
+    Null texts are embedded as ``""`` (``on_null`` ``skip`` or ``empty``: one vector per row keeps
+    the cache aligned; selections leave ``skip`` rows out as ``null_text``) or are an error.
+    """
     pending: list[pa.Array] = []
     have = 0
     for batch in source.batches([column]):
@@ -43,8 +49,14 @@ def _row_parts(source: Source, column: str, size: int) -> Iterator[pa.Array]:
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
             raise DataTypeError(f"text column {column!r} must hold strings, found {col.type}")
         if col.null_count:
-            raise DataError(f"text column {column!r} has {col.null_count} empty (null) values; "
-                             "fill or drop them first")
+            if on_null == "error":
+                first = batch.row_start + int(np.flatnonzero(col.is_null().to_numpy())[0])
+                where = f"{batch.file}, row {first}" if batch.file else f"row {first}"
+                raise DataError(f"{where}: the text column {column!r} is null; pass on_null='skip' to leave such "
+                                "rows out or 'empty' to read them as '' (--on-null)")
+            if stats is not None:
+                stats["null_text_rows"] = stats.get("null_text_rows", 0) + col.null_count
+            col = col.fill_null("")
         for chunk in col.chunks:
             pending.append(chunk.cast(pa.large_string()))
             have += len(chunk)
@@ -75,6 +87,16 @@ def _precomputed(source: Source, model: str) -> tuple[str, np.ndarray]:
     return str(path.resolve()), vec
 
 
+def _model_name(model: str | Encoder) -> str:
+    """The name an encoder for ``model`` will have, without loading a model."""
+    from datadiet.signals._encoders import resolve_model
+
+    if not isinstance(model, str):
+        return model.name
+    kind, folder = resolve_model(model)
+    return str(folder) if folder is not None else get_encoder(model).name  # hashed: nothing to load
+
+
 def load_embedding(source: Any, text_column: str, model: str, *, cache_dir: Any = None) -> np.ndarray | None:
     """The cached embedding of ``text_column`` by ``model``, or ``None`` (never computes)."""
     from datadiet.signals._encoders import resolve_model
@@ -86,7 +108,8 @@ def load_embedding(source: Any, text_column: str, model: str, *, cache_dir: Any 
 
 
 def embed_source(source: Any, text_column: str, model: str | Encoder, *, cache: bool = True,
-                 batch_size: int = 1024, cache_dir: Any = None) -> np.ndarray:
+                 batch_size: int = 1024, cache_dir: Any = None, on_null: str = "skip",
+                 stats: dict[str, Any] | None = None) -> np.ndarray:
     """Encode ``text_column`` of ``source`` with ``model``; cached and resumable.
 
     Parameters
@@ -103,6 +126,11 @@ def embed_source(source: Any, text_column: str, model: str | Encoder, *, cache: 
         Rows per encoded part (the unit of resumption).
     cache_dir : path, optional
         Cache root (default: beside the data, see :class:`SignalCache`).
+    on_null : {"skip", "empty", "error"}, default "skip"
+        Null texts are embedded as ``""`` (``skip``: selections then leave them out with
+        reason ``null_text``; ``empty``: they take part) or stop with an error naming the row.
+    stats : dict, optional
+        Filled with ``null_text_rows`` (when any) and ``cached`` (whether the vectors were reused).
 
     Returns
     -------
@@ -119,6 +147,8 @@ def embed_source(source: Any, text_column: str, model: str | Encoder, *, cache: 
     from datadiet.io._columns import total_rows
 
     src = open_source(source)
+    check_on_null(on_null)
+    stats = stats if stats is not None else {}
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise DataError(f"batch_size must be a positive integer; got {batch_size!r}")
     if isinstance(model, str) and (model.startswith("column:") or model.endswith(".npy")):
@@ -128,14 +158,19 @@ def embed_source(source: Any, text_column: str, model: str | Encoder, *, cache: 
             raise DataError(f"{model} has {vec.shape[0]} vectors but {src.name} has {n} rows")
         return vec
     src.check_columns([text_column])
+    store = SignalCache(src, root=cache_dir) if cache else None
+    # the cache key needs only the model's name: a cached embedding is returned before any model is
+    # loaded or any hashed IDF / SVD is fitted (seconds per call otherwise)
+    final = store.path(SIGNAL, embedding_params(_model_name(model), text_column), ".npy") \
+        if store is not None else None
+    if final is not None and final.exists():
+        stats["cached"] = True
+        return np.load(final, mmap_mode="r")
+    stats["cached"] = False
     encoder = get_encoder(model) if isinstance(model, str) else model
     if hasattr(encoder, "fit") and getattr(encoder, "idf", 1) is None:
-        encoder.fit(part for part in _row_parts(src, text_column, 65536))
+        encoder.fit(part for part in _row_parts(src, text_column, 65536, on_null))
     params = embedding_params(encoder.name, text_column)
-    store = SignalCache(src, root=cache_dir) if cache else None
-    final = store.path(SIGNAL, params, ".npy") if store is not None else None
-    if final is not None and final.exists():
-        return np.load(final, mmap_mode="r")
     parts_dir = final.with_suffix(".parts") if final is not None else None
     if parts_dir is not None:
         parts_dir.mkdir(parents=True, exist_ok=True)
@@ -144,7 +179,7 @@ def embed_source(source: Any, text_column: str, model: str | Encoder, *, cache: 
     t0 = time.perf_counter()
     n = 0
     with progress(f"embedding {text_column} ({Path(encoder.name).name})", total_rows(src)) as bar:
-        for i, texts in enumerate(_row_parts(src, text_column, batch_size)):
+        for i, texts in enumerate(_row_parts(src, text_column, batch_size, on_null, stats)):
             n += len(texts)
             pfile = parts_dir / f"part-{i:06d}.npy" if parts_dir is not None else None
             if pfile is not None and pfile.exists():

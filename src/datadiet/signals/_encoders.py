@@ -103,6 +103,20 @@ def resolve_model(model: str) -> tuple[str, Path | None]:
         "then --model minilm")
 
 
+def _quiet_loading() -> None:
+    """No transformers "Loading weights" bar unless datadiet's own progress bars are on (not ``-q``)."""
+    from datadiet._core._progress import progress_enabled
+
+    try:
+        from transformers.utils import logging as tlog
+    except ImportError:
+        return
+    if progress_enabled():
+        tlog.enable_progress_bar()
+    else:
+        tlog.disable_progress_bar()
+
+
 class SentenceTransformerEncoder:
     """A sentence-transformers model loaded from a local folder (CPU)."""
 
@@ -114,6 +128,7 @@ class SentenceTransformerEncoder:
                               "pip install torch==2.13.0 sentence-transformers "
                               "(or pip install 'datadiet[embed]')") from None
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        _quiet_loading()
         self.name = str(folder)
         self.batch_size = batch_size
         self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)

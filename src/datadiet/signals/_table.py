@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -12,7 +12,24 @@ import pyarrow.compute as pc
 
 from datadiet._core._errors import DataError, DataTypeError
 
-__all__ = ["Signals", "Columns", "ClusterSignal", "MinHashSignal"]
+__all__ = ["Signals", "Columns", "ClusterSignal", "MinHashSignal", "input_info", "DEFAULT_COLUMNS", "NULL_POLICIES",
+           "check_on_null"]
+
+#: What to do with rows whose text is null: leave them out of the selection with reason
+#: ``null_text`` (``skip``), read them as ``""`` (``empty``), or stop (``error``).
+NULL_POLICIES = ("skip", "empty", "error")
+
+
+def check_on_null(value: Any) -> str:
+    """``value`` if it is a null-text policy, else a one-line error."""
+    if value not in NULL_POLICIES:
+        raise DataError(f"on_null must be one of {', '.join(map(repr, NULL_POLICIES))}; got {value!r}")
+    return str(value)
+
+
+#: Roles filled from a column of this name when the input has one and the role was not named
+#: (as datatrove and Hugging Face ``datasets`` users expect).
+DEFAULT_COLUMNS = {"id": "id", "text": "text"}
 
 
 @dataclass(frozen=True)
@@ -56,13 +73,35 @@ class Columns:
     scores: tuple[str, ...] = ()
     vectors: str | None = None
     tokens: str | None = None
+    #: rows whose text is null: ``skip`` (reason ``null_text``), ``empty`` or ``error`` (see NULL_POLICIES)
+    on_null: str = "skip"
 
     def needed(self) -> list[str]:
         cols = [self.id, self.text, self.label, self.group, *self.scores, self.vectors, self.tokens]
         return list(dict.fromkeys(c for c in cols if c))
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items() if v}
+        """The named roles (the null policy is recorded under the manifest's ``read``)."""
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()
+                if v and k != "on_null"}
+
+    def with_defaults(self, names: Any) -> tuple[Columns, list[str]]:
+        """These columns with ``id`` / ``text`` filled from columns so named, when present and not named.
+
+        ``names`` are the input's column names. Returns the columns and the roles filled.
+
+        Examples
+        --------
+        >>> Columns(group="topic").with_defaults(["id", "text", "topic"])
+        (Columns(id='id', text='text', label=None, group='topic', scores=(), vectors=None, tokens=None), ['id', 'text'])
+        >>> Columns(text="body").with_defaults(["id", "text", "body"])[1]
+        ['id']
+        """
+        have = set(names)
+        used = set(self.needed())
+        fill: dict[str, Any] = {role: col for role, col in DEFAULT_COLUMNS.items()
+                if getattr(self, role) is None and col in have and col not in used}
+        return (replace(self, **fill) if fill else self), list(fill)
 
 
 @dataclass
@@ -87,6 +126,11 @@ class Signals:
         A stored clustering of ``vectors``.
     minhash : MinHashSignal, optional
         Precomputed MinHash signatures of ``text``.
+    null_text : ndarray of bool, optional
+        Rows whose text was null, to leave out (``Columns.on_null="skip"``).
+    origin : dict
+        What a manifest records about the input besides its fingerprint: ``input``
+        (the path), ``columns``, ``columns_defaulted``, ``read`` (see :func:`input_info`).
 
     Examples
     --------
@@ -105,9 +149,22 @@ class Signals:
     fingerprint: str | None = None
     clusters: ClusterSignal | None = None
     minhash: MinHashSignal | None = None
+    null_text: np.ndarray | None = None
+    origin: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def null_text_rows(self) -> np.ndarray | None:
+        """Positions of the rows left out for null text (``on_null="skip"``), or ``None``."""
+        mask = self.null_text
+        if mask is None or not np.any(mask):
+            return None
+        return np.flatnonzero(mask)
+
+    def input_info(self) -> dict[str, Any]:
+        """What a manifest records about where these signals came from (see :func:`input_info`)."""
+        return input_info(self)
 
     def take(self, indices: Any) -> Signals:
         """The signals of the rows at ``indices`` (e.g. what a first method kept).
@@ -132,7 +189,8 @@ class Signals:
             fingerprint=self.fingerprint,
             clusters=None if self.clusters is None else self.clusters.take(idx),
             minhash=None if self.minhash is None else self.minhash.take(idx),
-        )
+            null_text=None if self.null_text is None else self.null_text[idx],
+        )  # no origin: a subset is not the input a manifest could name
 
     @classmethod
     def from_arrays(
@@ -185,19 +243,32 @@ def encode_groups(groups: Any) -> tuple[np.ndarray, list[str]]:
     if isinstance(groups, (pa.Array, pa.ChunkedArray)):
         if groups.null_count:
             raise DataError(f"the group column has {groups.null_count} empty (null) values; fill them first")
-        arr_pa = groups.combine_chunks() if isinstance(groups, pa.ChunkedArray) else groups
-        enc = pc.dictionary_encode(arr_pa.cast(pa.string()))
-        raw_names = np.asarray([str(x) for x in enc.dictionary.to_pylist()])
+        # chunk by chunk (no combined copy of the strings): provisional codes in order of first
+        # appearance, then renumbered in sorted-name order
+        chunks = groups.chunks if isinstance(groups, pa.ChunkedArray) else [groups]
+        codes = np.empty(len(groups), dtype=np.int32)
+        seen: dict[str, int] = {}
+        at = 0
+        for chunk in chunks:
+            if len(chunk) == 0:
+                continue
+            enc = pc.dictionary_encode(chunk.cast(pa.string()))
+            local = np.array([seen.setdefault(str(x), len(seen)) for x in enc.dictionary.to_pylist()],
+                             dtype=np.int32)
+            codes[at:at + len(chunk)] = local[enc.indices.to_numpy(zero_copy_only=False)]
+            at += len(chunk)
+        raw_names = np.asarray(list(seen), dtype=str) if seen else np.zeros(0, dtype=str)
         order = np.argsort(raw_names, kind="stable")
         remap = np.empty(len(order), dtype=np.int32)
         remap[order] = np.arange(len(order), dtype=np.int32)
-        codes = remap[enc.indices.to_numpy(zero_copy_only=False)]
+        for s in range(0, len(codes), 1 << 20):
+            codes[s:s + (1 << 20)] = remap[codes[s:s + (1 << 20)]]
         return codes, [str(x) for x in raw_names[order]]
     arr = np.asarray(groups)
     if arr.dtype == object:
         arr = arr.astype(str)
-    names, codes = np.unique(arr, return_inverse=True)
-    return codes.astype(np.int32), [str(x) for x in names]
+    names, inverse = np.unique(arr, return_inverse=True)
+    return inverse.astype(np.int32), [str(x) for x in names]
 
 
 def _float_array(v: Any, what: str) -> np.ndarray:
@@ -215,3 +286,16 @@ def _token_array(v: Any) -> np.ndarray:
     if a.dtype.kind not in "iuf" or (a < 0).any():
         raise DataError("token counts must be non-negative numbers")
     return a.astype(np.int64)
+
+
+def input_info(sig: Signals) -> dict[str, Any]:
+    """Manifest fields about the input: ``input`` (the path, when read from files), ``input_fingerprint``,
+    ``columns`` and ``read`` (encoding and null policies), as far as ``sig`` knows them.
+
+    :func:`~datadiet.load_signals` records them, so a selection made in Python from a path can be
+    applied and reported without restating its columns.
+    """
+    out: dict[str, Any] = {k: v for k, v in sig.origin.items() if v is not None}
+    if sig.fingerprint is not None:
+        out["input_fingerprint"] = sig.fingerprint
+    return out
