@@ -114,3 +114,12 @@ def test_sequential_on_real_data_gives_the_hardest_topic_more(bbc):
     hardest = min(pilot_last, key=pilot_last.get)
     easiest = max(pilot_last, key=pilot_last.get)
     assert al.allocation_[hardest] > al.allocation_[easiest]
+
+
+def test_what_the_extrapolation_limit_leaves_is_spent():
+    # found by hypothesis: unit-cost groups at their soft limit, 1.5 left, only a cost-2 group below it
+    params = [(1.0, 1.0, 0.5), (1.0, 1.0, 1.0), (1.0, 1.0, 0.5), (1.0, 1.0, 0.5), (1.0, 1.0, 0.5)]
+    costs = {"g0": 1.0, "g1": 2.0, "g2": 1.0, "g3": 1.0, "g4": 1.0}
+    al = EquitableAllocator(budget=2565.5, costs=costs, floors={}).fit(_pilot(params))
+    spent = sum(costs[k] * al.allocation_[k] for k in costs)
+    assert 2565.5 - 1.0 < spent <= 2565.5

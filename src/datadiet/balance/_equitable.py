@@ -159,6 +159,7 @@ class EquitableAllocator(Declared):
                 raise DataError(f"the smallest pilot sizes cost {float((floor * cost).sum()):g}, more than the "
                                 f"budget {budget:g}; give floors explicitly (e.g. floors={{}}) or a larger budget")
             raise DataError(f"the floors cost {float((floor * cost).sum()):g}, more than the budget {budget:g}")
+        hard_cap = cap
         pilot_max = getattr(self, "_max_pilot", {})
         if self.max_extrapolation is not None and all(g in pilot_max for g in names):
             cap = _extrapolation_caps(np.array([pilot_max[g] for g in names]) * float(self.max_extrapolation),
@@ -168,6 +169,8 @@ class EquitableAllocator(Declared):
         if self.objective == "worst":
             n = self._max_min(curves, cost, floor, cap, budget)
         n = self._greedy(curves, cost, w if self.objective == "weighted" else None, n, cap, budget)
+        # the extrapolation limit is soft: what it leaves (less than one example per group) may go past it
+        n = self._greedy(curves, cost, w if self.objective == "weighted" else None, n, hard_cap, budget)
         self.allocation_ = {g: int(v) for g, v in zip(names, n, strict=True)}
         self.cost_ = float((n * cost).sum())
         total = float(n.sum())
