@@ -33,8 +33,6 @@ def test_bad_encoding_same_error_in_every_command_and_skip_applies(bbc, tmp_path
     assert res.returncode == 0 and "400" in res.stdout, res.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="cli/_select.py must open the input with source_from(input, kw) "
-                                       "(lead's generated CLI); remove this mark when it does")
 def test_select_passes_encoding_options(bbc, tmp_path):
     p = tmp_path / "mixed.jsonl"
     _latin1_line_jsonl(bbc, p)
@@ -107,8 +105,6 @@ def test_id_and_text_columns_by_default(bbc, bbc_jsonl, tmp_path):
         load_signals(t, Columns())
 
 
-@pytest.mark.xfail(strict=True, reason="cli/_dedup.py must build its columns with columns_from(kw, source) "
-                                       "(lead's generated CLI); remove this mark when it does")
 def test_dedup_finds_text_by_default(bbc_jsonl, tmp_path):
     res = run("dedup", bbc_jsonl, "-o", tmp_path / "d.parquet")
     assert res.returncode == 0, res.stderr

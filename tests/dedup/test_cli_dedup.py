@@ -52,7 +52,7 @@ def test_dedup_cli_against(bbc_jsonl, ev_jsonl, tmp_path):
     (["--text", "nope"], "column 'nope' not found"),
     (["--text", "text", "--near", "1.5"], "must be a number in (0, 1]"),
     (["--text", "text", "--semantic", "0.9"], "--semantic needs embeddings"),
-    (["--near", "0.8"], "need the text column"),
+    (["--text", "text", "--no-exact"], "nothing to do"),
     (["--text", "text", "--keep", "score"], "score must be the name of a score column"),
     (["--text", "text", "--normalize", "stem"], "unknown normalisation step"),
     (["--text", "topic", "--vectors", "text", "--semantic", "0.9", "--no-exact"], "lists of floats"),

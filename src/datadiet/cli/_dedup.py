@@ -8,7 +8,14 @@ from typing import Any
 import click
 
 from datadiet._core._errors import DataError, MissingExtraError
-from datadiet.cli._common import common_options, print_summary, user_errors
+from datadiet.cli._common import (
+    columns_from,
+    common_options,
+    print_summary,
+    read_params,
+    source_from,
+    user_errors,
+)
 from datadiet.cli._generate import kwargs_from, options_for
 
 EPILOG = """
@@ -88,7 +95,8 @@ def _signals(data: Any, cols: Any, near: Any, model: str | None, what: str) -> A
             raise DataError(f"--model embeds the text of {what}: name the text column with --text")
         import numpy as np
 
-        sig.vectors = np.asarray(embed_source(source, cols.text, model, cache=True), dtype=np.float32)
+        sig.vectors = np.asarray(embed_source(source, cols.text, model, cache=True, on_null=cols.on_null),
+                                 dtype=np.float32)
     return source, sig
 
 
@@ -116,31 +124,31 @@ def dedup(input: str, output: Path, text_col: str | None, id_col: str | None, ve
     method that found it (dup_method).
     """
     from datadiet.cli._select import finish_selection
-    from datadiet.io import check_output_path, manifest_path, open_source
+    from datadiet.io import check_output_path, manifest_path
     from datadiet.signals import Columns
 
     if vectors_col and model:
         raise DataError("give either --vectors COL or --model PATH, not both")
+    source = source_from(input, kw)  # a missing input is named before an existing output
+    ev_source = source_from(against, kw) if against is not None else None
+    cols = columns_from({"id_col": id_col, "text_col": text_col, "vectors_col": vectors_col,
+                         "score_cols": (score_col,) if score_col else (), "on_null": kw.get("on_null")}, source)
     near, semantic, exact = kw.get("near"), kw.get("semantic"), kw.get("exact") is not False
     if semantic is not None and not (vectors_col or model):
         raise DataError("--semantic needs embeddings: name a column with --vectors, or a model with --model")
-    if (exact or near is not None) and not text_col:
+    if (exact or near is not None) and not cols.text:
         raise DataError("--exact and --near need the text column: name it with --text (or pass --no-exact)")
     if only_against and not against:
         raise DataError("--only-against needs --against EVALSET")
     d = _build({**kw, "score_col": score_col, "only_against": only_against})
-    open_source(input)  # a missing input is named before an existing output
-    if against is not None:
-        open_source(against)
     check_output_path(output, overwrite, suffixes=(".parquet",))
     check_output_path(manifest_path(output), overwrite)
-    cols = Columns(id=id_col, text=text_col, scores=(score_col,) if score_col else (), vectors=vectors_col)
     nd = d._parts()[1]
-    source, sig = _signals(input, cols, nd, model, "INPUT")
+    source, sig = _signals(source, cols, nd, model, "INPUT")
     ev = None
     if against is not None:
-        ev_cols = Columns(text=text_col, vectors=vectors_col)
-        _, ev = _signals(against, ev_cols, None, model, "--against")
+        ev_cols = Columns(text=cols.text, vectors=vectors_col, on_null=cols.on_null)
+        _, ev = _signals(ev_source, ev_cols, None, model, "--against")
     if nd is not None and not quiet:
         click.echo(nd.banding().tradeoff())
     d.fit(sig, against=ev)
@@ -159,4 +167,4 @@ def dedup(input: str, output: Path, text_col: str | None, id_col: str | None, ve
             click.echo(f"  ... (all {n:,} in {output}: reason 'contaminated', column duplicate_of)")
 
 
-dedup.params[2:2] = _dedup_options()
+dedup.params[2:2] = [*_dedup_options(), *read_params()]

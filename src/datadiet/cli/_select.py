@@ -20,10 +20,11 @@ from datadiet.cli._common import (
     print_summary,
     quiet_param,
     role_params,
+    source_from,
     user_errors,
 )
 from datadiet.cli._generate import kwargs_from, options_for
-from datadiet.io import Selection, check_output_path, check_report_path, manifest_path, open_source
+from datadiet.io import Selection, check_output_path, check_report_path, manifest_path
 
 __all__ = ["make_select_command", "finish_selection"]
 
@@ -49,8 +50,8 @@ def finish_selection(sel: Selection, source: Any, columns: Any, output: Path, ov
                      input_name: str, report: Path | None = None, data: Any = None) -> Path:
     """Record inputs in the manifest and write selection (+ report) atomically."""
     sel.info.setdefault("input", input_name)
-    sel.info["input_fingerprint"] = source.fingerprint()
-    sel.info["columns"] = columns.as_dict()
+    sel.info.setdefault("input_fingerprint", source.fingerprint())
+    sel.info.setdefault("columns", columns.as_dict())  # load_signals records the columns it defaulted
     mpath = sel.write(output, overwrite=overwrite)
     if report is not None:
         from datadiet.report import write_report
@@ -126,15 +127,15 @@ def _method_command(name: str, cls: Any) -> click.Command:
     @user_errors
     def run(input: str, output: Path, report: Path | None, overwrite: bool, quiet: bool, engine: str,
             **kw: Any) -> None:
-        columns = columns_from(kw)
         kwargs = kwargs_from(cls, kw)
         if name != "dsir":
             cls(**kwargs).validate_params()
-        _check_columns(name, cls, columns)
         if engine not in cls.engines:
             raise DataError(f"method {name} runs on the local engine only (its passes are not yet steps on "
                             f"Ray); drop --engine {engine}")
-        source = open_source(input)  # a missing input is named before an existing output
+        source = source_from(input, kw)  # a missing input is named before an existing output
+        columns = columns_from(kw, source)
+        _check_columns(name, cls, columns)
         check_output_path(output, overwrite, suffixes=(".parquet",))
         check_output_path(manifest_path(output), overwrite)
         if report is not None:

@@ -35,7 +35,8 @@ def vectors_for(source: Source, columns: Columns, model: str | None, *, batch_si
             return embed_source(source, columns.text or "", model), {"vectors": model}
         if not columns.text:
             raise DataError("--model embeds a text column: name it with --text COL")
-        vec = embed_source(source, columns.text, model, batch_size=batch_size, cache_dir=cache_dir)
+        vec = embed_source(source, columns.text, model, batch_size=batch_size, cache_dir=cache_dir,
+                           on_null=columns.on_null)
         return vec, {"model": model, "text": columns.text}
     if columns.text:
         found = [e for e in SignalCache(source, root=cache_dir).entries()

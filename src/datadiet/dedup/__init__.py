@@ -12,9 +12,17 @@ from datadiet.dedup._minhash import (
 from datadiet.dedup._near import NearDedup
 from datadiet.dedup._normalize import Normalization, normalize_text
 from datadiet.dedup._pipeline import Dedup
-from datadiet.dedup._semantic import SemanticDedup
+from datadiet.dedup._semantic import (
+    MEASURED_THRESHOLDS,
+    SemanticDedup,
+    SemanticThresholdWarning,
+    random_pair_cosines,
+)
 
 __all__ = [
+    "MEASURED_THRESHOLDS",
+    "SemanticThresholdWarning",
+    "random_pair_cosines",
     "KEEP_POLICIES",
     "BaseDedup",
     "Dedup",

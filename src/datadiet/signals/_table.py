@@ -92,8 +92,9 @@ class Columns:
 
         Examples
         --------
-        >>> Columns(group="topic").with_defaults(["id", "text", "topic"])
-        (Columns(id='id', text='text', label=None, group='topic', scores=(), vectors=None, tokens=None), ['id', 'text'])
+        >>> cols, filled = Columns(group="topic").with_defaults(["id", "text", "topic"])
+        >>> cols.as_dict(), filled
+        ({'id': 'id', 'text': 'text', 'group': 'topic'}, ['id', 'text'])
         >>> Columns(text="body").with_defaults(["id", "text", "body"])[1]
         ['id']
         """
