@@ -20,11 +20,14 @@ from datadiet.select import (
     TopKSelector,
 )
 from datadiet.signals import Columns, Signals
+from datadiet.value import KNNShapley, KNNShapleySelector
 
 __all__ = [
     "Budget",
     "Columns",
     "GroupBalanceSelector",
+    "KNNShapley",
+    "KNNShapleySelector",
     "RandomSelector",
     "ScoreProportionalSampler",
     "Selection",

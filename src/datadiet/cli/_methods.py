@@ -11,14 +11,14 @@ from datadiet._core import REQUIRED, registered
 
 __all__ = ["methods", "methods_markdown"]
 
-FAMILIES = ("select", "dedup", "negatives", "train")
+FAMILIES = ("select", "dedup", "balance", "negatives", "batches", "train")
 
 
 def _load_families() -> None:
     import datadiet  # noqa: F401  (registers select and balance)
     import datadiet.dedup  # noqa: F401
 
-    for optional in ("datadiet.negatives", "datadiet.train"):
+    for optional in ("datadiet.negatives", "datadiet.train", "datadiet.value"):
         __import__(optional)
 
 
