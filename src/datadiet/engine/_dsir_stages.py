@@ -26,8 +26,7 @@ from datadiet.engine._blocks import BlockOffsets, block_row, concatenated, stack
 from datadiet.engine._step import Step
 from datadiet.io._ids import batch_ids
 from datadiet.io._read import Batch
-from datadiet.metrics._kl import kl_divergence
-from datadiet.select._dsir import DSIRResult, TargetCounts, _resolve_budget, log_ratios
+from datadiet.select._dsir import DSIRResult, TargetCounts, _resolve_budget, kl_metrics, log_ratios
 from datadiet.select._importance import (
     importance_weights,
     mixture_log_weights,
@@ -199,17 +198,7 @@ def run_dsir_stages(engine: Any, source: Any, text: str, id_column: str | None, 
         b3 = engine.run(source, SubsetCountStep(text, buckets, offsets, first, second), batch_size=batch_size,
                         description="dsir: measuring")
     one, two = stacked(b3, "first", buckets).sum(axis=0), stacked(b3, "second", buckets).sum(axis=0)
-    if mode == "resample":
-        sel_c, rnd_c = one, two
-        kl_r = [kl_divergence(tgt[j], rnd_c, smoothing=smoothing) for j in range(len(names))]
-        kl_s = [kl_divergence(tgt[j], sel_c, smoothing=smoothing) for j in range(len(names))]
-        metrics.update(kl_target_random=float(np.mean(kl_r)), kl_target_selected=float(np.mean(kl_s)))
-    else:
-        kl_r = [kl_divergence(tgt[j], one, smoothing=smoothing) for j in range(len(names))]
-        kl_s = [kl_divergence(tgt[j], two, smoothing=smoothing) for j in range(len(names))]
-        metrics.update(kl_target_pool=float(np.mean(kl_r)), kl_target_weighted=float(np.mean(kl_s)))
-    metrics["kl_reduction"] = float(np.mean(np.subtract(kl_r, kl_s)))
-    if len(names) > 1:
-        metrics["kl_reduction_per_target"] = dict(zip(names, np.subtract(kl_r, kl_s).tolist(), strict=True))
-        metrics["target_shares"] = dict(zip(names, shares.tolist(), strict=True))
+    # resample: "first" counts the selection, "second" a random subset; weights: pool, then weighted
+    reference, chosen = (two, one) if mode == "resample" else (one, two)
+    metrics.update(kl_metrics(tgt, reference, chosen, names, shares, smoothing, mode))
     return DSIRResult(all_ids, idx, weights, ok, mix, metrics)

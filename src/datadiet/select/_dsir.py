@@ -43,7 +43,7 @@ from datadiet.signals._ngrams import DEFAULT_BUCKETS, NgramBatch
 from datadiet.signals._table import Signals
 from datadiet.signals._tokens import BYTES_PER_TOKEN
 
-__all__ = ["DSIRSelector", "DSIRResult", "TargetCounts", "run_dsir", "counts_of_texts", "count_target", "log_ratios"]
+__all__ = ["DSIRSelector", "DSIRResult", "TargetCounts", "run_dsir", "counts_of_texts", "count_target", "log_ratios", "kl_metrics"]
 
 Stream = Callable[[], Iterator[tuple[pa.Array, NgramBatch]]]
 MODES = ("resample", "weights")
@@ -169,6 +169,24 @@ def _resolve_budget(budget: Any, n: int, n_ok: int, tokens: np.ndarray | None, a
     return Target(examples=k)
 
 
+def kl_metrics(tgt: np.ndarray, reference: np.ndarray, chosen: np.ndarray, names: Sequence[str],
+               shares: np.ndarray, smoothing: float, mode: str) -> dict[str, Any]:
+    """KL of each target to a reference and to the selection's n-gram counts, and their reduction.
+
+    ``reference`` is a random subset of the selection's size (``mode="resample"``) or the
+    whole pool (``mode="weights"``); ``chosen`` the selected (or weighted) counts.
+    """
+    kl_r = [kl_divergence(tgt[j], reference, smoothing=smoothing) for j in range(len(names))]
+    kl_s = [kl_divergence(tgt[j], chosen, smoothing=smoothing) for j in range(len(names))]
+    ref, got = ("random", "selected") if mode == "resample" else ("pool", "weighted")
+    out: dict[str, Any] = {f"kl_target_{ref}": float(np.mean(kl_r)), f"kl_target_{got}": float(np.mean(kl_s)),
+                           "kl_reduction": float(np.mean(np.subtract(kl_r, kl_s)))}
+    if len(names) > 1:
+        out["kl_reduction_per_target"] = dict(zip(names, np.subtract(kl_r, kl_s).tolist(), strict=True))
+        out["target_shares"] = dict(zip(names, shares.tolist(), strict=True))
+    return out
+
+
 def run_dsir(stream: Stream, targets: TargetCounts, *, budget: Any = None, mode: str = "resample",
              sampling: str = "gumbel", buckets: int = DEFAULT_BUCKETS, proportions: Any = None,
              smoothing: float = 1.0, clip: float | None = 20.0, seed: int = 0, allow_all: bool = False,
@@ -231,9 +249,7 @@ def run_dsir(stream: Stream, targets: TargetCounts, *, budget: Any = None, mode:
             sel_c += nb.counts(buckets, sel[start:stop])
             rnd_c += nb.counts(buckets, rnd[start:stop])
             start = stop
-        kl_r = [kl_divergence(tgt[j], rnd_c, smoothing=smoothing) for j in range(len(names))]
-        kl_s = [kl_divergence(tgt[j], sel_c, smoothing=smoothing) for j in range(len(names))]
-        metrics.update(kl_target_random=float(np.mean(kl_r)), kl_target_selected=float(np.mean(kl_s)))
+        metrics.update(kl_metrics(tgt, rnd_c, sel_c, names, shares, smoothing, mode))
     else:
         idx = np.flatnonzero(ok)
         w, info = importance_weights(mix, clip, ok)
@@ -247,13 +263,7 @@ def run_dsir(stream: Stream, targets: TargetCounts, *, budget: Any = None, mode:
             if len(nb.buckets):
                 w_c += np.bincount(nb.buckets, weights=w[start:stop][nb.doc_of], minlength=buckets)
             start = stop
-        kl_r = [kl_divergence(tgt[j], pool_c, smoothing=smoothing) for j in range(len(names))]
-        kl_s = [kl_divergence(tgt[j], w_c, smoothing=smoothing) for j in range(len(names))]
-        metrics.update(kl_target_pool=float(np.mean(kl_r)), kl_target_weighted=float(np.mean(kl_s)))
-    metrics["kl_reduction"] = float(np.mean(np.subtract(kl_r, kl_s)))
-    if len(names) > 1:
-        metrics["kl_reduction_per_target"] = dict(zip(names, np.subtract(kl_r, kl_s).tolist(), strict=True))
-        metrics["target_shares"] = dict(zip(names, shares.tolist(), strict=True))
+        metrics.update(kl_metrics(tgt, pool_c, w_c, names, shares, smoothing, mode))
     return DSIRResult(all_ids, idx, weights, ok, mix, metrics)
 
 
