@@ -32,3 +32,17 @@ def test_resolve_fraction_rounds():
 def test_str_roundtrip():
     for t in ("1000", "10%", "2e+06-tokens"):
         assert Budget.parse(str(Budget.parse(t))) == Budget.parse(t)
+
+
+def test_one_point_zero_is_the_whole_input_with_a_warning():
+    import warnings
+
+    from datadiet._core._budget import BudgetWarning
+
+    for given in ("1.0", 1.0, "1."):
+        with pytest.warns(BudgetWarning, match="100% of the input"):
+            assert Budget.parse(given) == Budget("fraction", 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Budget.parse("1") == Budget("examples", 1.0) and Budget.parse(1) == Budget("examples", 1.0)
+        assert Budget.parse("0.5") == Budget("fraction", 0.5)

@@ -3,12 +3,17 @@
 A budget is a number of examples (``1000``), a fraction of the input (``10%`` or
 ``0.1``) or a number of tokens (``50M-tokens``, ``2e6-tokens``). Suffixes K, M, B
 (or G) and T multiply by 10^3, 10^6, 10^9 and 10^12.
+
+``1.0`` (with a decimal point) is the whole input, with a ``BudgetWarning``: a user
+who writes ``1.0`` means 100%, not one example (write ``1`` for that); ``1`` without a
+decimal point is one example.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,7 +21,7 @@ import numpy as np
 
 from datadiet._core._errors import DataError, DataTypeError
 
-__all__ = ["Budget", "Target"]
+__all__ = ["Budget", "BudgetWarning", "Target"]
 
 _SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
 _NUM = r"(\d+(?:\.\d*)?(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?)"
@@ -26,6 +31,15 @@ _HELP = (
     "write a number of examples ('1000', '50K'), a fraction ('10%' or '0.1') "
     "or a number of tokens ('50M-tokens', '2e6-tokens')"
 )
+
+
+class BudgetWarning(UserWarning):
+    """A budget that is read in one of two possible ways (``1.0``)."""
+
+
+def _warn_whole() -> None:
+    warnings.warn("budget 1.0 is read as 100% of the input (a number with a decimal point up to 1 is a "
+                  "fraction); write 1 for one example, or 100% to say it plainly", BudgetWarning, stacklevel=3)
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,7 @@ class Budget:
             if 0 < budget <= 1 and not float(budget).is_integer():
                 return cls._checked("fraction", float(budget), budget)
             if budget == 1.0:
+                _warn_whole()
                 return cls._checked("fraction", 1.0, budget)
             return cls._checked("examples", float(budget), budget)
         if not isinstance(budget, str):
@@ -83,8 +98,11 @@ class Budget:
             return cls._checked("fraction", value / 100.0, budget)
         if unit:
             return cls._checked("tokens", value, budget)
-        if suffix == "" and "." in number and value < 1 or suffix == "" and value < 1:
+        if suffix == "" and value < 1:
             return cls._checked("fraction", value, budget)
+        if suffix == "" and "." in number and value == 1:  # "1.0": the whole input, not one example
+            _warn_whole()
+            return cls._checked("fraction", 1.0, budget)
         return cls._checked("examples", value, budget)
 
     @classmethod
