@@ -177,6 +177,8 @@ def _one_line_warning(message: Any, category: Any, filename: str, lineno: int, f
         click.echo(f"warning: {str(message).splitlines()[0]}", err=True)
     else:
         sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def _message(e: BaseException) -> str:
     if isinstance(e, ParamError):
         msg = e.format(flags=True)
@@ -204,6 +206,7 @@ def user_errors(f: F) -> F:
         try:
             with warnings.catch_warnings():
                 warnings.showwarning = _one_line_warning  # datadiet's warnings: one line, no source
+                warnings.simplefilter("once")  # each message once per command, wherever it is raised
                 return f(*args, **kwargs)
         except USER_ERRORS as e:
             if debug:
