@@ -171,10 +171,16 @@ def common_options(f: F) -> F:
     return f
 
 
+_SHOWN: set[str] = set()  # datadiet warnings shown by the running command: each once
+
+
 def _one_line_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None,
                       line: Any = None) -> None:
     if getattr(category, "__module__", "").startswith("datadiet"):
-        click.echo(f"warning: {str(message).splitlines()[0]}", err=True)
+        text = str(message).splitlines()[0]
+        if text not in _SHOWN:
+            _SHOWN.add(text)
+            click.echo(f"warning: {text}", err=True)
     else:
         sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
@@ -206,7 +212,7 @@ def user_errors(f: F) -> F:
         try:
             with warnings.catch_warnings():
                 warnings.showwarning = _one_line_warning  # datadiet's warnings: one line, no source
-                warnings.simplefilter("once")  # each message once per command, wherever it is raised
+                _SHOWN.clear()
                 return f(*args, **kwargs)
         except USER_ERRORS as e:
             if debug:
