@@ -86,19 +86,10 @@ def test_power_law_fit_recovers_a_known_curve():
     assert (c.a, c.b, c.c) == pytest.approx((1.5, 0.6, 0.93), rel=1e-3)
 
 
-def test_sequential_on_real_data_gives_the_hardest_topic_more(bbc):
+def test_sequential_on_real_data_gives_the_hardest_topic_more(bbc_topic_pools):
     from sklearn.linear_model import LogisticRegression
 
-    from datadiet.signals import HashedEncoder
-
-    texts = bbc.column("text").to_pylist()
-    topics = np.asarray(bbc.column("topic").to_pylist())
-    x = np.asarray(HashedEncoder(dim=128).fit([texts]).encode(texts), np.float32)
-    rng = np.random.default_rng(0)
-    perm = rng.permutation(len(topics))
-    train, test = perm[:1500], perm[1500:]
-    names = sorted(set(topics))
-    pools = {g: train[topics[train] == g] for g in names}
+    x, topics, test, names, pools = bbc_topic_pools
 
     def evaluate(counts):
         rows = np.concatenate([pools[g][: counts[g]] for g in names])

@@ -54,22 +54,13 @@ def test_token_limits_and_errors():
 
 
 @pytest.fixture(scope="module")
-def proxy(bbc):
+def proxy(bbc_topic_pools):
     """Proxy runs on real data: a logistic regression on 250 BBC articles mixed from the 5 topics;
     losses = log loss on each topic's held-out articles (the target weighs politics and tech twice)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import log_loss
 
-    from datadiet.signals import HashedEncoder
-
-    texts = bbc.column("text").to_pylist()
-    topics = np.asarray(bbc.column("topic").to_pylist())
-    x = np.asarray(HashedEncoder(dim=128).fit([texts]).encode(texts), np.float32)
-    rng = np.random.default_rng(0)
-    perm = rng.permutation(len(topics))
-    train, test = perm[:1500], perm[1500:]
-    names = sorted(set(topics))
-    pools = {g: train[topics[train] == g] for g in names}
+    x, topics, test, names, pools = bbc_topic_pools
 
     def run(mix):
         counts = {g: max(2, int(round(250 * mix[g]))) for g in names}
