@@ -211,7 +211,7 @@ def run(recipe: Path, outdir: Path, input_: str | None, engine: str, force: tupl
             _run_command(plan, data, rec.columns, id_column, sel_path)
             seconds = time.perf_counter() - t0
             state.mark_done(step.name, key, seconds=round(seconds, 2), peak_rss_mb=_peak_memory_mb())
-            _say(quiet, f"{step.name}: {plan.display} in {seconds:.1f} s")
+            _say(quiet, f"{step.name}: {plan.display} in {seconds:.2f} s")
         sel = Selection.read(sel_path)
         selections.append(sel)
         if plan is not plans[-1] and plans[plans.index(plan) + 1].step.command != "apply":
