@@ -1,7 +1,9 @@
 """Issue 4: does embedding-space selection train a better classifier than random?
 
-Fashion-MNIST (pixels/255 -> PCA-64, train 60k / test 10k) and Rotten Tomatoes
-fresh vs rotten (all-MiniLM-L6-v2 embeddings, 80/20 split keyed by id hash).
+Fashion-MNIST (pixels/255 -> PCA-64, train 60k / test 10k), Rotten Tomatoes
+fresh vs rotten (all-MiniLM-L6-v2 embeddings, 80/20 split keyed by id hash) and
+BBC News topics (5 classes, MiniLM of each article's first 200 characters, 80/20
+split keyed by id hash).
 For each budget (0.1, 1, 5, 10, 30%) and seed, every method picks a subset of the
 training set; the same logistic regression (scikit-learn, lbfgs, C=1,
 max_iter=1000) is trained on it and scored on the test set. Reported: mean ± std
@@ -11,7 +13,7 @@ the random-to-full gap at 1%; never more than 0.3 points below random).
 
 ``auto`` is run label-free and with the class label as its group (``--label``);
 random does not use labels. Run:
-``python -m bench selection_quality [--datasets fashion,rt] [--seeds 5] [--budgets 0.001,0.01,0.05,0.1,0.3]``
+``python -m bench selection_quality [--datasets fashion,rt,bbc] [--seeds 5] [--budgets 0.001,0.01,0.05,0.1,0.3]``
 """
 
 from __future__ import annotations
@@ -56,6 +58,21 @@ def rotten() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
     t = t.filter(pc.is_in(t.column("category"), pa.array(["fresh", "rotten"])))
     vec = np.asarray(embed_source(t, "text", "minilm", cache_dir=OUT / "cache"))
     y = (np.asarray(t.column("category").to_pylist()) == "fresh").astype(np.int64)
+    test = uniform_keys(t.column("id"), 12345) < 0.2
+    return vec[~test], y[~test], vec[test], y[test], "cosine"
+
+
+def bbc() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+    import pyarrow.compute as pc
+
+    from datadiet._testing import bbc_news
+    from datadiet.io import uniform_keys
+    from datadiet.signals import embed_source
+
+    t = bbc_news()
+    t = t.append_column("head", pc.utf8_slice_codeunits(t.column("text"), 0, 200))
+    vec = np.asarray(embed_source(t, "head", "minilm", cache_dir=OUT / "cache"))
+    y = np.unique(np.asarray(t.column("topic").to_pylist()), return_inverse=True)[1].astype(np.int64)
     test = uniform_keys(t.column("id"), 12345) < 0.2
     return vec[~test], y[~test], vec[test], y[test], "cosine"
 
@@ -110,7 +127,7 @@ def targets(res: dict[str, dict[float, list[float]]], full: float) -> list[str]:
 
 def run(name: str, seeds: int, budgets: list[float], methods: list[str]) -> str:
     t0 = time.perf_counter()
-    x, y, xt, yt, metric = {"fashion": fashion, "rt": rotten}[name]()
+    x, y, xt, yt, metric = {"fashion": fashion, "rt": rotten, "bbc": bbc}[name]()
     prep = time.perf_counter() - t0
     full = accuracy(x, y, xt, yt, np.arange(len(x)))
     res: dict[str, dict[float, list[float]]] = {m: {} for m in methods}
@@ -132,14 +149,16 @@ def run(name: str, seeds: int, budgets: list[float], methods: list[str]) -> str:
     rows.append(f"| full data (ceiling) | {100 * full:.2f} |" + " |" * len(budgets))
     desc = {"fashion": f"Fashion-MNIST, PCA-64 of pixels/255, train {len(x):,} / test {len(xt):,}, l2 metric",
             "rt": f"Rotten Tomatoes fresh vs rotten, all-MiniLM-L6-v2 (384-d), train {len(x):,} / test "
-                  f"{len(xt):,}, cosine metric"}[name]
+                  f"{len(xt):,}, cosine metric",
+            "bbc": f"BBC News, 5 topics, all-MiniLM-L6-v2 (384-d) of the first 200 characters, train {len(x):,} / "
+                   f"test {len(xt):,}, cosine metric"}[name]
     return "\n".join([f"### {desc}", "", f"Test accuracy (%), mean ± std over {seeds} seeds; data prep "
                       f"{prep:.0f} s.", "", *rows, "", *targets(res, full), ""])
 
 
 def main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench selection_quality")
-    ap.add_argument("--datasets", default="fashion,rt")
+    ap.add_argument("--datasets", default="fashion,rt,bbc")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--budgets", default="0.001,0.01,0.05,0.1,0.3")
     ap.add_argument("--methods", default=",".join(METHODS))

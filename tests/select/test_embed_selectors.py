@@ -179,7 +179,7 @@ def test_facility_lazy_greedy_equals_naive_greedy(seed, n_neighbors):
 def test_auto_rule_switches_with_budget(bbc_static):
     small = AutoSelector(budget=20).fit(bbc_static)
     large = AutoSelector(budget=500).fit(bbc_static)
-    assert small.chosen_method_ == "prototypes" and large.chosen_method_ == "cluster-balanced"
+    assert small.chosen_method_ == "prototypes" and large.chosen_method_ == "stratified-random"
     assert small.selection_.metrics["auto"]["method"] == "prototypes"
     # one prototype per k-means cluster: every cluster covered
     assert small.selection_.metrics["coverage"]["clusters_covered"] == 1.0
