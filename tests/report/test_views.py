@@ -260,3 +260,23 @@ def test_data_map_from_recorded_training_dynamics(tmp_path):
     ctx = load_context(tmp_path / "sel.parquet", data)
     assert np.allclose(ctx.scores["confidence (input)"] if "confidence (input)" in ctx.scores
                        else ctx.scores["confidence"], s["confidence"])
+
+
+def test_semantic_pairs_near_the_threshold_are_shown_with_their_texts(bbc, bbc_jsonl, tmp_path):
+    from datadiet.dedup import SemanticDedup
+    from datadiet.engine import load_signals
+    from datadiet.signals import Columns, embed_source
+
+    sig = load_signals(bbc_jsonl, Columns(id="id", text="text"))
+    sig.vectors = np.asarray(embed_source(bbc_jsonl, "text", "hashed:64"), np.float32)
+    sel = SemanticDedup(threshold=0.9, n_clusters=10).fit(sig).selection_
+    pairs = sel.metrics["semantic_near_threshold"]
+    assert pairs and all(p["cosine"] >= 0.9 for p in pairs)
+    sel.write(tmp_path / "sem.parquet")
+    html = write_report(tmp_path / "sem.parquet", tmp_path / "r.html", data=bbc_jsonl).read_text()
+    assert 'id="near-threshold"' in html and "threshold 0.9" in html
+    text_of = dict(zip(bbc.column("id").to_pylist(), bbc.column("text").to_pylist(), strict=True))
+    first = pairs[0]
+    for key in ("a", "b"):
+        assert str(first[key]) in html
+        assert " ".join(text_of[first[key]][:60].split())[:40] in html

@@ -29,6 +29,7 @@ VIEWS = [
     "datadiet.report.views._lengths",
     "datadiet.report.views._scores",
     "datadiet.report.views._data_map",
+    "datadiet.report.views._near_threshold",
     "datadiet.report.views._weights",
     "datadiet.report.views._embedding_map",
     "datadiet.report.views._examples",
