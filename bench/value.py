@@ -60,6 +60,12 @@ def _ms(v: list[float], fmt: str = "{:.3f}") -> str:
     return (fmt + " ± " + fmt).format(a.mean(), a.std())
 
 
+def _rows(res: dict[str, dict[str, list[float]]], cols: list[str], count_col: str = "") -> list[str]:
+    """One Markdown row per method: mean ± std of each column (the count column without decimals)."""
+    return [f"| {m} | " + " | ".join(_ms(r[c], "{:.0f}" if c == count_col else "{:.3f}") for c in cols) + " |"
+            for m, r in res.items()]
+
+
 def _aum(X: np.ndarray, Y: np.ndarray, seed: int, epochs: int = 30) -> np.ndarray:
     """AUM from the dynamics recorder over a softmax regression trained by mini-batch SGD (numpy)."""
     import tempfile
@@ -205,9 +211,7 @@ def part_imbalance(seeds: int) -> str:
     lines = ["### SMOTE vs upsample vs upweight vs downsample (Fashion-MNIST PCA-32, classes 0-4: 60 rows, "
              "5-9: 2,000)", "", f"Logistic regression, full 10,000-row test set, {seeds} seeds.", "",
              "| method | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    for m, r in res.items():
-        lines.append(f"| {m} | " + " | ".join(_ms(r[c], "{:.0f}" if c == "train rows" else "{:.3f}")
-                                              for c in cols) + " |")
+    lines += _rows(res, cols, "train rows")
     return "\n".join(lines)
 
 
@@ -286,9 +290,7 @@ def part_equitable(seeds: int) -> str:
              + ", ".join(f"{g}: {v}" for g, v in last_alloc.items()) + "; sequential: "
              + ", ".join(f"{g}: {v}" for g, v in seq.items()) + ".", "",
              "| allocation | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    for m, r in res.items():
-        lines.append(f"| {m} | " + " | ".join(_ms(r[c], "{:.0f}" if c == "examples" else "{:.3f}")
-                                              for c in cols) + " |")
+    lines += _rows(res, cols, "examples")
     return "\n".join(lines)
 
 
@@ -341,8 +343,7 @@ def part_mixture(seeds: int) -> str:
              + "; ".join(f"{law}: " + ", ".join(f"{g} {w:.2f}" for g, w in zip(names, ws, strict=True))
                          for law, ws in last.items()) + ".", "",
              "| law | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    for m, r in res.items():
-        lines.append(f"| {m} | " + " | ".join(_ms(r[c]) for c in cols) + " |")
+    lines += _rows(res, cols)
     return "\n".join(lines)
 
 
