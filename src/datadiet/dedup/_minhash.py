@@ -1,12 +1,15 @@
 """MinHash signatures over word or character shingles, computed on whole columns.
 
-Everything works on the UTF-8 bytes of a pyarrow string column at once: units
-(words, or Unicode characters) are found with numpy masks over the byte buffer,
-each unit is hashed with a polynomial hash summed by ``np.add.reduceat``,
-``ngram`` consecutive unit hashes are combined into a 64-bit shingle hash, and
-each permutation ``h_p(x) = ((a_p * x + b_p) mod 2**64) >> 32`` (multiply-shift
-hashing, ``a_p`` odd) is minimised per document with ``np.minimum.reduceat``.
-No Python object is made per document; Python loops run over blocks only.
+Everything works on the UTF-8 bytes of a pyarrow string column at once. Word
+shingles: words are found with numpy masks over the byte buffer
+(:func:`~datadiet.dedup._normalize.word_spans`), normalised and hashed eight bytes at
+a time through a uint64 view of the buffer (only words that need Unicode
+normalisation go through Arrow). Character shingles: each character is hashed
+with a polynomial hash summed by ``np.add.reduceat``. ``ngram`` consecutive unit
+hashes are combined into a 64-bit shingle hash, and each permutation
+``h_p(x) = a_p * x mod 2**32`` (``x`` the top 32 bits of the shingle hash, ``a_p``
+odd) is minimised per document with ``np.minimum.reduceat``. No Python object is
+made per document; Python loops run over blocks only.
 
 Shingling (the same as ``" ".join(words[i:i + ngram])`` over ``text.split()``):
 
@@ -30,8 +33,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from datadiet._core._errors import DataError, DataTypeError
-from datadiet._core._hashing import _hash_binary, _poly_powers, splitmix64
-from datadiet.dedup._normalize import Normalization, as_text_array, word_dictionary
+from datadiet._core._hashing import _poly_powers, splitmix64
+from datadiet.dedup._normalize import Normalization, as_text_array, fold_ascii, word_spans
 
 __all__ = ["SHINGLES", "shingle_hashes", "minhash_signatures", "minhash_params", "minhash_signal",
            "jaccard_pairs"]
@@ -41,10 +44,17 @@ _SEP = np.zeros(256, dtype=bool)
 _SEP[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
 _MIX = np.random.default_rng(0x5817).integers(1, 2**63, size=64, dtype=np.uint64) | np.uint64(1)
 _M2 = np.uint64(0x94D049BB133111EB)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_WORD_MUL = np.uint64(0xD6E8FEB86659FD93)  # odd: first eight bytes of a word, and the base over later ones
+_LEN_MASK = np.array([(1 << (8 * j)) - 1 for j in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+#: Version of the signature scheme, part of the cache key (2: ``a * x mod 2**32``, words hashed
+#: eight bytes at a time; 1 was ``a * x + b`` over a byte-polynomial word hash).
+MINHASH_VERSION = 2
 #: Bytes of text shingled at once (bounds the temporary arrays to ~40x this).
 TEXT_CHUNK_BYTES = 4 << 20
-#: Shingles hashed by all permutations at once (bounds the (perms, shingles) block: 8 MB at 128).
-SHINGLE_BLOCK = 16384
+#: Shingles hashed by all permutations at once (bounds the (perms, shingles) block: 2 MB at 128).
+SHINGLE_BLOCK = 4096
 
 
 def _bytes_and_offsets(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -92,13 +102,31 @@ def _units(data: np.ndarray, offsets: np.ndarray, shingle: str) -> tuple[np.ndar
     return h, np.bincount(unit_doc, minlength=n).astype(np.int64)
 
 
+def _mix64(z: np.ndarray) -> np.ndarray:
+    """:func:`splitmix64` in place on a uint64 array it owns (one temporary instead of six)."""
+    z += _GOLDEN
+    t = np.empty_like(z)
+    for shift, mul in ((30, _M1), (27, _M2)):
+        np.right_shift(z, np.uint64(shift), out=t)
+        z ^= t
+        z *= mul
+    np.right_shift(z, np.uint64(31), out=t)
+    z ^= t
+    return z
+
+
+def _times_m2(k: int) -> np.uint64:
+    return np.uint64((k * int(_M2)) & 0xFFFFFFFFFFFFFFFF)
+
+
 def _shingles(units: np.ndarray, counts: np.ndarray, ngram: int) -> tuple[np.ndarray, np.ndarray]:
     """Combine ``ngram`` consecutive unit hashes of the same document.
 
     Shingle ``k`` of a document starting at unit ``i`` is ``sum_j units[i + j] * MIX[j]``
     over its ``terms = min(ngram, count)`` units, finalised with the number of terms.
-    The start positions are built once and every term is one gather + multiply-add
-    over all shingles (no per-shingle masks).
+    The window sum is computed at every unit position with contiguous multiply-adds
+    (windows that run past their document's end are computed and thrown away), then
+    the windows that start a shingle are kept.
     """
     counts = np.asarray(counts, dtype=np.int64)
     per_doc = np.where(counts > 0, np.maximum(counts - ngram + 1, 1), 0).astype(np.int64)
@@ -106,41 +134,111 @@ def _shingles(units: np.ndarray, counts: np.ndarray, ngram: int) -> tuple[np.nda
     total = int(per_doc.sum())
     if total == 0:
         return np.zeros(0, np.uint64), per_doc
-    first = np.cumsum(counts) - counts
-    pos0 = np.cumsum(per_doc) - per_doc  # position of each document's first shingle
-    nz = per_doc > 0
-    fz, pz, cz = first[nz], pos0[nz], per_doc[nz]
-    # start unit of every shingle: consecutive inside a document, jumping between documents
-    step = np.ones(total, dtype=np.int64)
-    step[0] = fz[0]
-    step[pz[1:]] = fz[1:] - (fz[:-1] + cz[:-1] - 1)
-    starts = np.cumsum(step)
-    short = nz & (counts < ngram)  # one shingle made of all of its (fewer than ngram) units
-    short_cnt, short_pos = counts[short], pos0[short]
     width = min(ngram, int(counts.max()))
+    first = np.cumsum(counts) - counts
+    short = (counts > 0) & (counts < ngram)  # one shingle made of all of its (fewer than ngram) units
+    short_first, short_cnt = first[short], counts[short]
     pad = np.zeros(n_units + width, dtype=np.uint64)
     pad[:n_units] = units
-    acc = np.zeros(total, dtype=np.uint64)
-    tmp = np.empty(total, dtype=np.uint64)
+    acc = pad[:n_units] * _MIX[0]
+    tmp = np.empty(n_units, dtype=np.uint64)
     short_acc = np.zeros(short_cnt.size, dtype=np.uint64)
     for j in range(width):
-        np.take(pad, starts + j, out=tmp)
-        tmp *= _MIX[j % 64]
-        acc += tmp
+        if j:
+            np.multiply(pad[j:j + n_units], _MIX[j % 64], out=tmp)
+            acc += tmp
         done = short_cnt == j + 1
         if done.any():
-            short_acc[done] = acc[short_pos[done]]
-    terms = np.full(total, width, dtype=np.uint64)
+            short_acc[done] = acc[short_first[done]] ^ _times_m2(j + 1)
+    acc ^= _times_m2(width)
     if short_cnt.size:
-        acc[short_pos] = short_acc
-        terms[short_pos] = short_cnt.astype(np.uint64)
-    return splitmix64(acc ^ (terms * _M2)), per_doc
+        acc[short_first] = short_acc
+    if total < n_units:  # drop the last ngram - 1 window starts of every long document
+        keep = np.ones(n_units, dtype=bool)
+        long_end = (first + counts)[counts >= ngram]
+        for j in range(1, ngram):
+            keep[long_end - j] = False
+        extra = short_cnt - 1  # a short document keeps its first window start only
+        if extra.sum():
+            skip = np.arange(int(extra.sum()), dtype=np.int64) - np.repeat(np.cumsum(extra) - extra, extra)
+            keep[np.repeat(short_first, extra) + skip + 1] = False
+        acc = acc[keep]
+    return _mix64(acc), per_doc
+
+
+_VIEW_PAD = 8
+
+
+def _padded(data: np.ndarray) -> np.ndarray:
+    buf = np.zeros(data.size + _VIEW_PAD, dtype=np.uint8)
+    buf[:data.size] = data
+    return buf
+
+
+def _hash_spans(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
+                norm: Normalization | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """64-bit hash of each byte string ``buf[s:s + l]``, read eight bytes at a time.
+
+    ``buf`` ends with at least eight zero bytes. With ``norm``, each eight-byte chunk
+    is first normalised by :func:`fold_ascii`; its ``flag`` (non-zero: a byte it cannot
+    normalise) is returned too.
+    """
+    view = np.ndarray((buf.size - 7,), dtype="<u8", buffer=buf, strides=(1,))  # uint64 at every byte
+    lengths = np.asarray(lengths, dtype=np.int64)
+    chunk = view[starts] & _LEN_MASK[np.minimum(lengths, 8)]
+    flag = None
+    if norm is not None:
+        chunk, flag = fold_ascii(chunk, norm)
+    acc = chunk * _WORD_MUL
+    rest = np.flatnonzero(lengths > 8)
+    k = 1
+    while rest.size:  # later chunks of the words longer than 8 k bytes
+        left = lengths[rest] - 8 * k
+        chunk = view[starts[rest] + 8 * k] & _LEN_MASK[np.minimum(left, 8)]
+        if norm is not None:
+            chunk, f = fold_ascii(chunk, norm)
+            flag[rest] |= f  # type: ignore[index]
+        acc[rest] = acc[rest] * _WORD_MUL + chunk
+        rest = rest[left > 8]
+        k += 1
+    acc ^= lengths.astype(np.uint64) * _M2
+    return _mix64(acc), flag
 
 
 def _word_units(text: pa.Array, norm: Normalization) -> tuple[np.ndarray, np.ndarray]:
-    words, codes, counts = word_dictionary(text, norm)
-    word_hash = splitmix64(_hash_binary(words.cast(pa.large_binary())))
-    return word_hash[codes], counts
+    """Hash of every normalised word and the number of words of each document.
+
+    Words are found and hashed on the UTF-8 bytes directly (:func:`word_spans`);
+    :func:`fold_ascii` normalises the ASCII ones eight bytes at a time. Only the words it
+    cannot handle (non-ASCII, or with punctuation when that is removed) are gathered
+    into an Arrow array and normalised through a dictionary of their distinct values,
+    as :meth:`Normalization.apply` does; words that normalise to nothing are left out.
+    """
+    data, offsets = _bytes_and_offsets(text)
+    buf = _padded(data)
+    starts, lengths, counts = word_spans(buf, offsets)
+    units, flag = _hash_spans(buf, starts, lengths, norm)
+    odd = np.flatnonzero(flag) if flag is not None else np.zeros(0, np.int64)
+    if odd.size:
+        o_len = lengths[odd]
+        o_off = np.zeros(odd.size + 1, dtype=np.int64)
+        np.cumsum(o_len, out=o_off[1:])
+        pos = np.repeat(starts[odd] - o_off[:-1], o_len) + np.arange(int(o_off[-1]), dtype=np.int64)
+        raw = pa.Array.from_buffers(pa.large_string(), odd.size, [None, pa.py_buffer(o_off), pa.py_buffer(buf[pos])])
+        enc = pc.dictionary_encode(raw)
+        words = norm._apply_words(enc.dictionary).cast(pa.large_string())
+        w_data, w_off = _bytes_and_offsets(words)
+        w_len = np.diff(w_off)
+        w_hash, _ = _hash_spans(_padded(w_data), w_off[:-1], w_len)
+        codes = enc.indices.to_numpy(zero_copy_only=False)
+        units[odd] = w_hash[codes]
+        gone = w_len[codes] == 0
+        if gone.any():
+            keep = np.ones(units.size, dtype=bool)
+            keep[odd[gone]] = False
+            units = units[keep]
+            counts = np.diff(np.searchsorted(starts[keep], offsets)).astype(np.int64)
+    return units, counts
 
 
 def shingle_hashes(text: Any, *, shingle: str = "word", ngram: int = 5,
@@ -173,43 +271,52 @@ def shingle_hashes(text: Any, *, shingle: str = "word", ngram: int = 5,
     return _shingles(units, counts, int(ngram))
 
 
-def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _permutations(num_perm: int, seed: int) -> np.ndarray:
+    """The odd multipliers ``a_p`` of the permutations ``x -> a_p * x mod 2**32``."""
     rng = np.random.default_rng([0x4D494E48, int(seed)])
-    a = rng.integers(0, 2**32, size=num_perm, dtype=np.uint64).astype(np.uint32) | np.uint32(1)
-    b = rng.integers(0, 2**32, size=num_perm, dtype=np.uint64).astype(np.uint32)
-    return a, b
+    return rng.integers(0, 2**32, size=num_perm, dtype=np.uint64).astype(np.uint32) | np.uint32(1)
 
 
-def _signatures_of(hashes: np.ndarray, counts: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _signatures_into(sig: np.ndarray, hashes: np.ndarray, counts: np.ndarray, a: np.ndarray) -> None:
+    """Write the signatures of the documents (``counts`` shingles each) into ``sig`` ``(n, p)``."""
     n, p = counts.size, a.size
-    sig = np.full((n, p), np.uint32(0xFFFFFFFF), dtype=np.uint32)
     cum = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=cum[1:])
-    # the top 32 bits of the (well mixed) shingle hash, permuted by x -> a*x + b mod 2**32;
-    # blocks are laid out (perms, shingles) so the per-document minimum runs along contiguous
-    # rows (``reduceat`` over axis 1 is ~2.5x faster than over axis 0 of the transposed block)
+    # the top 32 bits of the (well mixed) shingle hash, permuted by x -> a*x mod 2**32 (a odd:
+    # a bijection; the top bits of the product depend on every bit of x). Blocks are laid out
+    # (perms, shingles) so the per-document minimum runs along contiguous rows (``reduceat``
+    # over axis 1 is ~2.5x faster than over axis 0 of the transposed block), and small enough
+    # (2 MB) to stay in cache between the product and the minimum.
     x = (hashes >> np.uint64(32)).astype(np.uint32)
-    a_col, b_col = a[:, None], b[:, None]
+    a_col = a[:, None]
     buf = np.empty((p, SHINGLE_BLOCK), dtype=np.uint32)
     lo = 0
     while lo < n:
         hi = int(np.searchsorted(cum, cum[lo] + SHINGLE_BLOCK, side="right")) - 1
         hi = max(hi, lo + 1)
         s0, s1 = int(cum[lo]), int(cum[hi])
-        docs = np.arange(lo, hi)[counts[lo:hi] > 0]
-        if docs.size:
-            m = s1 - s0
+        m = s1 - s0
+        empty = counts[lo:hi] == 0
+        if m:
             blk = buf[:, :m] if m <= SHINGLE_BLOCK else np.empty((p, m), dtype=np.uint32)
             np.multiply(a_col, x[None, s0:s1], out=blk)
-            np.add(blk, b_col, out=blk)
-            sig[docs] = np.minimum.reduceat(blk, cum[docs] - s0, axis=1).T
+            if empty.any():
+                docs = np.flatnonzero(~empty)
+                sig[lo + docs] = np.minimum.reduceat(blk, cum[lo + docs] - s0, axis=1).T
+            else:
+                np.minimum.reduceat(blk, cum[lo:hi] - s0, axis=1, out=sig[lo:hi].T)
+        if empty.any():
+            sig[lo + np.flatnonzero(empty)] = np.uint32(0xFFFFFFFF)
         lo = hi
-    return sig
 
 
 def minhash_params(*, num_perm: int = 128, shingle: str = "word", ngram: int = 5,
-                   normalize: Any = "default", seed: int = 1) -> dict[str, Any]:
-    """The parameters that define a MinHash signal (its cache key), validated."""
+                   normalize: Any = "default", seed: int = 1, version: int = MINHASH_VERSION) -> dict[str, Any]:
+    """The parameters that define a MinHash signal (its cache key), validated.
+
+    ``version`` names the signature scheme (:data:`MINHASH_VERSION`, the only one computed),
+    so signatures cached by an older scheme are never mistaken for this one's.
+    """
     if isinstance(num_perm, bool) or not isinstance(num_perm, (int, np.integer)) or not 1 <= num_perm <= 4096:
         raise DataError(f"num_perm must be an integer between 1 and 4096; got {num_perm!r}")
     if shingle not in SHINGLES:
@@ -218,9 +325,12 @@ def minhash_params(*, num_perm: int = 128, shingle: str = "word", ngram: int = 5
         raise DataError(f"ngram must be an integer between 1 and 64; got {ngram!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise DataError(f"seed of the MinHash permutations must be an integer >= 0; got {seed!r}")
+    if version != MINHASH_VERSION or isinstance(version, bool):
+        raise DataError(f"MinHash signature version {version!r} is not computed by this datadiet; "
+                         f"use version={MINHASH_VERSION} (recompute older signatures)")
     norm = Normalization.parse(normalize)
     return {"num_perm": int(num_perm), "shingle": shingle, "ngram": int(ngram),
-            "normalize": norm.describe(), "seed": int(seed)}
+            "normalize": norm.describe(), "seed": int(seed), "version": MINHASH_VERSION}
 
 
 def _chunks(arr: pa.Array, max_bytes: int) -> list[tuple[int, int]]:
@@ -235,8 +345,8 @@ def _chunks(arr: pa.Array, max_bytes: int) -> list[tuple[int, int]]:
 
 
 def minhash_signatures(text: Any, *, num_perm: int = 128, shingle: str = "word", ngram: int = 5,
-                       normalize: Any = "default", seed: int = 1,
-                       n_jobs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                       normalize: Any = "default", seed: int = 1, n_jobs: int | None = None,
+                       version: int = MINHASH_VERSION) -> tuple[np.ndarray, np.ndarray]:
     """MinHash signatures of a text column.
 
     Parameters
@@ -255,6 +365,9 @@ def minhash_signatures(text: Any, *, num_perm: int = 128, shingle: str = "word",
         Threads shingling and hashing blocks of text at once (numpy and pyarrow
         release the GIL); default: the number of CPUs, at most 8. The result does
         not depend on it.
+    version : int, default MINHASH_VERSION
+        The signature scheme (the only one computed; accepted so that the dict of
+        :func:`minhash_params` can be passed as keywords).
 
     Returns
     -------
@@ -267,30 +380,33 @@ def minhash_signatures(text: Any, *, num_perm: int = 128, shingle: str = "word",
     >>> bool((sig[0] == sig[1]).all()), float((sig[0] == sig[2]).mean())
     (True, 0.0)
     """
-    params = minhash_params(num_perm=num_perm, shingle=shingle, ngram=ngram, normalize=normalize, seed=seed)
+    params = minhash_params(num_perm=num_perm, shingle=shingle, ngram=ngram, normalize=normalize, seed=seed,
+                            version=version)
     norm = Normalization.parse(normalize)
     arr = as_text_array(text)
     if arr.null_count:
         raise DataError(f"the text has {arr.null_count} empty (null) values; fill or drop them first")
-    a, b = _permutations(params["num_perm"], params["seed"])
-
-    def one(span: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = span
-        h, c = shingle_hashes(arr.slice(lo, hi - lo), shingle=shingle, ngram=params["ngram"], normalize=norm)
-        return _signatures_of(h, c, a, b), c
-
+    a = _permutations(params["num_perm"], params["seed"])
     jobs = n_jobs if n_jobs is not None else min(os.cpu_count() or 1, 8)
     if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
         raise DataError(f"n_jobs must be a positive integer; got {n_jobs!r}")
+    sig = np.empty((len(arr), params["num_perm"]), dtype=np.uint32)
+    cnt = np.empty(len(arr), dtype=np.int64)
+
+    def one(span: tuple[int, int]) -> None:  # each block writes its own rows: no final concatenate
+        lo, hi = span
+        h, c = shingle_hashes(arr.slice(lo, hi - lo), shingle=shingle, ngram=params["ngram"], normalize=norm)
+        _signatures_into(sig[lo:hi], h, c, a)
+        cnt[lo:hi] = c
+
     spans = _chunks(arr, TEXT_CHUNK_BYTES)
     if jobs > 1 and len(spans) > 1:
         with ThreadPoolExecutor(jobs) as pool:
-            parts = list(pool.map(one, spans))
+            list(pool.map(one, spans))
     else:
-        parts = [one(span) for span in spans]
-    if not parts:
-        return np.zeros((0, params["num_perm"]), np.uint32), np.zeros(0, np.int64)
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        for span in spans:
+            one(span)
+    return sig, cnt
 
 
 def minhash_signal(source: Any, text_column: str, *, cache: bool = True, cache_root: Any = None,

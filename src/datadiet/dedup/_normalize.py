@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from datadiet._core._errors import DataError, DataTypeError
 
-__all__ = ["Normalization", "normalize_text", "as_text_array", "word_dictionary"]
+__all__ = ["Normalization", "normalize_text", "as_text_array", "word_dictionary", "word_spans", "fold_ascii"]
 
 _FORMS = ("NFC", "NFKC", "NFD", "NFKD")
 _FLAGS = {"lower": "lowercase", "space": "whitespace", "punct": "punctuation"}
@@ -153,6 +153,109 @@ def word_dictionary(text: pa.Array, norm: Normalization) -> tuple[pa.Array, np.n
         doc = np.repeat(np.arange(len(text)), per_doc)
         per_doc = np.bincount(doc[keep], minlength=len(text)).astype(np.int64)
     return words, codes, per_doc
+
+
+# whitespace as ``str.split()`` and ``pyarrow.compute.utf8_split_whitespace`` see it: these ASCII
+# bytes and the multi-byte characters below (U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029,
+# U+202F, U+205F, U+3000), as UTF-8
+_WS_ASCII = np.zeros(256, dtype=bool)
+_WS_ASCII[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+_WS_MULTI = tuple(chr(c).encode() for c in (0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029,
+                                            0x202F, 0x205F, 0x3000))
+_WS_LEADS = np.array(sorted({w[0] for w in _WS_MULTI}), dtype=np.uint8)
+
+
+def _whitespace(data: np.ndarray) -> np.ndarray:
+    """True at every byte of a whitespace character of the UTF-8 bytes ``data``."""
+    sep = data <= 32
+    low = data < 28  # control bytes: only 9-13 (and 28-31 above) are whitespace
+    if low.any():
+        idx = np.flatnonzero(low)
+        sep[idx] = _WS_ASCII[data[idx]]
+    if data.size and int(data.max()) >= int(_WS_LEADS[0]):
+        lead = np.flatnonzero(data >= _WS_LEADS[0])
+        lead = lead[np.isin(data[lead], _WS_LEADS)]
+        if lead.size:
+            pad = np.zeros(data.size + 2, dtype=np.uint8)
+            pad[:data.size] = data
+            b1, b2 = pad[lead + 1], pad[lead + 2]
+            for w in _WS_MULTI:
+                hit = lead[(data[lead] == w[0]) & (b1 == w[1]) & ((b2 == w[2]) if len(w) == 3 else True)]
+                for k in range(len(w)):
+                    sep[hit + k] = True
+    return sep
+
+
+def word_spans(data: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Words (runs of non-whitespace) of documents stored as UTF-8 bytes, without copying them.
+
+    ``data`` holds the bytes of every document one after the other, document ``i``
+    being ``data[offsets[i]:offsets[i + 1]]``. Words are split exactly as
+    ``str.split()`` (and ``pyarrow.compute.utf8_split_whitespace``) split them, Unicode
+    whitespace included, and never cross a document boundary.
+
+    Returns ``(starts, lengths, counts)``: byte position and length of every word
+    (documents one after the other) and the number of words of each document.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data = np.frombuffer("ab  c\u00a0d e".encode(), np.uint8)
+    >>> s, n, c = word_spans(data, np.array([0, 6, 10]))
+    >>> s.tolist(), n.tolist(), c.tolist()
+    ([0, 4, 7, 9], [2, 1, 1, 1], [2, 2])
+    """
+    offsets = np.asarray(offsets, dtype=np.int64)
+    n = int(offsets[-1]) if offsets.size else 0
+    if n == 0:
+        z = np.zeros(0, np.int64)
+        return z, z, np.zeros(max(offsets.size - 1, 0), np.int64)
+    data = data[:n]
+    sep = _whitespace(data)
+    start = np.empty(n, dtype=bool)
+    end = np.empty(n, dtype=bool)
+    start[0] = not sep[0]
+    end[-1] = not sep[-1]
+    np.greater(sep[:-1], sep[1:], out=start[1:])  # whitespace, then not
+    np.greater(sep[1:], sep[:-1], out=end[:-1])  # not, then whitespace
+    inner = offsets[1:-1]
+    inner = inner[(inner > 0) & (inner < n)]  # a word never crosses a document boundary
+    start[inner] = ~sep[inner]
+    end[inner - 1] = ~sep[inner - 1]
+    starts = np.flatnonzero(start)
+    lengths = np.flatnonzero(end) - starts + 1
+    counts = np.diff(np.searchsorted(starts, offsets))
+    return starts, lengths, counts.astype(np.int64)
+
+
+_H = np.uint64(0x8080808080808080)
+_K = np.uint64(0x0101010101010101)
+
+
+def _in_range(c: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """0x80 in every byte of ``c`` within ``[lo, hi]`` (exact for bytes below 0x80)."""
+    return (c + _K * np.uint64(0x80 - lo)) & ~(c + _K * np.uint64(0x7F - hi)) & _H
+
+
+def fold_ascii(chunks: np.ndarray, norm: Normalization) -> tuple[np.ndarray, np.ndarray]:
+    """Apply ``norm`` to eight bytes of text at a time, where it is a byte-wise map.
+
+    ``chunks`` holds eight bytes of a word in each uint64 (little-endian, zero
+    bytes past the word's end). For ASCII every Unicode form is the identity and
+    lower-casing maps ``A-Z`` to ``a-z``, which is done here; a non-zero ``flag``
+    marks the chunks this cannot handle (a non-ASCII byte, or ASCII punctuation or
+    symbols when ``norm`` removes them): their words go through :meth:`Normalization.apply`'s
+    Unicode path.
+
+    Returns ``(folded, flag)``.
+    """
+    flag = chunks & _H
+    if norm.punctuation:  # ASCII punctuation and symbols (Unicode P and S): !-/ :-@ [-` {-~
+        flag |= (_in_range(chunks, 0x21, 0x2F) | _in_range(chunks, 0x3A, 0x40)
+                 | _in_range(chunks, 0x5B, 0x60) | _in_range(chunks, 0x7B, 0x7E))
+    if norm.lowercase:
+        chunks = chunks | (_in_range(chunks, 0x41, 0x5A) >> np.uint64(2))
+    return chunks, flag
 
 
 def as_text_array(text: Any, what: str = "text") -> pa.Array:
