@@ -34,7 +34,14 @@ import pyarrow.compute as pc
 
 from datadiet._core._errors import DataError, DataTypeError
 from datadiet._core._hashing import _poly_powers, splitmix64
-from datadiet.dedup._normalize import Normalization, as_text_array, fold_ascii, word_spans
+from datadiet.dedup._normalize import (
+    Normalization,
+    as_text_array,
+    fold_ascii,
+    fold_ascii_bytes,
+    punctuation_marks,
+    word_spans,
+)
 
 __all__ = ["SHINGLES", "shingle_hashes", "minhash_signatures", "minhash_params", "minhash_signal",
            "jaccard_pairs"]
@@ -52,7 +59,7 @@ _LEN_MASK = np.array([(1 << (8 * j)) - 1 for j in range(8)] + [(1 << 64) - 1], d
 #: eight bytes at a time; 1 was ``a * x + b`` over a byte-polynomial word hash).
 MINHASH_VERSION = 2
 #: Bytes of text shingled at once (bounds the temporary arrays to ~40x this).
-TEXT_CHUNK_BYTES = 4 << 20
+TEXT_CHUNK_BYTES = 2 << 20
 #: Shingles hashed by all permutations at once (bounds the (perms, shingles) block: 2 MB at 128).
 SHINGLE_BLOCK = 4096
 
@@ -175,28 +182,43 @@ def _padded(data: np.ndarray) -> np.ndarray:
     return buf
 
 
+def _u64_view(buf: np.ndarray) -> np.ndarray:
+    """The eight bytes starting at every position of ``buf`` as one uint64 (little-endian)."""
+    return np.ndarray((buf.size - 7,), dtype="<u8", buffer=buf, strides=(1,))
+
+
 def _hash_spans(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
                 norm: Normalization | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """64-bit hash of each byte string ``buf[s:s + l]``, read eight bytes at a time.
 
     ``buf`` ends with at least eight zero bytes. With ``norm``, each eight-byte chunk
-    is first normalised by :func:`fold_ascii`; its ``flag`` (non-zero: a byte it cannot
-    normalise) is returned too.
+    is first normalised by :func:`fold_ascii`; a ``flag`` is returned too, non-zero
+    for the strings it cannot normalise (bit 7 of a byte: a non-ASCII byte; bit 0:
+    punctuation to remove).
     """
-    view = np.ndarray((buf.size - 7,), dtype="<u8", buffer=buf, strides=(1,))  # uint64 at every byte
+    view = _u64_view(buf)
+    marks = punctuation_marks(buf, norm) if norm is not None else None
+    mview = _u64_view(marks) if marks is not None else None
     lengths = np.asarray(lengths, dtype=np.int64)
-    chunk = view[starts] & _LEN_MASK[np.minimum(lengths, 8)]
+    mask = _LEN_MASK[np.minimum(lengths, 8)]
+    chunk = view[starts] & mask
     flag = None
     if norm is not None:
         chunk, flag = fold_ascii(chunk, norm)
+        if mview is not None:
+            flag |= mview[starts] & mask
     acc = chunk * _WORD_MUL
     rest = np.flatnonzero(lengths > 8)
     k = 1
     while rest.size:  # later chunks of the words longer than 8 k bytes
         left = lengths[rest] - 8 * k
-        chunk = view[starts[rest] + 8 * k] & _LEN_MASK[np.minimum(left, 8)]
+        pos = starts[rest] + 8 * k
+        mask = _LEN_MASK[np.minimum(left, 8)]
+        chunk = view[pos] & mask
         if norm is not None:
             chunk, f = fold_ascii(chunk, norm)
+            if mview is not None:
+                f |= mview[pos] & mask
             flag[rest] |= f  # type: ignore[index]
         acc[rest] = acc[rest] * _WORD_MUL + chunk
         rest = rest[left > 8]
@@ -205,39 +227,60 @@ def _hash_spans(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
     return _mix64(acc), flag
 
 
+def _gather_spans(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The bytes of the spans one after the other, and their offsets."""
+    off = np.zeros(starts.size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=off[1:])
+    pos = np.repeat(starts - off[:-1], lengths) + np.arange(int(off[-1]), dtype=np.int64)
+    return buf[pos], off
+
+
 def _word_units(text: pa.Array, norm: Normalization) -> tuple[np.ndarray, np.ndarray]:
     """Hash of every normalised word and the number of words of each document.
 
     Words are found and hashed on the UTF-8 bytes directly (:func:`word_spans`);
-    :func:`fold_ascii` normalises the ASCII ones eight bytes at a time. Only the words it
-    cannot handle (non-ASCII, or with punctuation when that is removed) are gathered
-    into an Arrow array and normalised through a dictionary of their distinct values,
-    as :meth:`Normalization.apply` does; words that normalise to nothing are left out.
+    :func:`fold_ascii` normalises the ASCII ones eight bytes at a time. ASCII words
+    with punctuation to remove are normalised byte by byte (:func:`fold_ascii_bytes`);
+    only the words with a non-ASCII byte are gathered into an Arrow array and
+    normalised through a dictionary of their distinct values, as
+    :meth:`Normalization.apply` does. Words that normalise to nothing are left out.
     """
     data, offsets = _bytes_and_offsets(text)
     buf = _padded(data)
     starts, lengths, counts = word_spans(buf, offsets)
     units, flag = _hash_spans(buf, starts, lengths, norm)
-    odd = np.flatnonzero(flag) if flag is not None else np.zeros(0, np.int64)
-    if odd.size:
-        o_len = lengths[odd]
-        o_off = np.zeros(odd.size + 1, dtype=np.int64)
-        np.cumsum(o_len, out=o_off[1:])
-        pos = np.repeat(starts[odd] - o_off[:-1], o_len) + np.arange(int(o_off[-1]), dtype=np.int64)
-        raw = pa.Array.from_buffers(pa.large_string(), odd.size, [None, pa.py_buffer(o_off), pa.py_buffer(buf[pos])])
-        enc = pc.dictionary_encode(raw)
+    if flag is None:
+        return units, counts
+    gone = []
+    uni = (flag & np.uint64(0x8080808080808080)) != 0
+    punct = np.flatnonzero((flag != 0) & ~uni)
+    uni = np.flatnonzero(uni)
+    if punct.size:  # ASCII words with punctuation: drop those bytes, lower-case, hash again
+        raw, off = _gather_spans(buf, starts[punct], lengths[punct])
+        folded, kept = fold_ascii_bytes(raw, norm)
+        assert kept is not None
+        new_len = np.add.reduceat(kept, off[:-1], dtype=np.int64)
+        new_off = np.zeros(punct.size + 1, dtype=np.int64)
+        np.cumsum(new_len, out=new_off[1:])
+        units[punct], _ = _hash_spans(_padded(folded[kept]), new_off[:-1], new_len)
+        gone.append(punct[new_len == 0])
+    if uni.size:  # words with a non-ASCII byte: Unicode normalisation of their distinct values
+        raw, off = _gather_spans(buf, starts[uni], lengths[uni])
+        arr = pa.Array.from_buffers(pa.large_string(), uni.size, [None, pa.py_buffer(off), pa.py_buffer(raw)])
+        enc = pc.dictionary_encode(arr)
         words = norm._apply_words(enc.dictionary).cast(pa.large_string())
         w_data, w_off = _bytes_and_offsets(words)
         w_len = np.diff(w_off)
         w_hash, _ = _hash_spans(_padded(w_data), w_off[:-1], w_len)
         codes = enc.indices.to_numpy(zero_copy_only=False)
-        units[odd] = w_hash[codes]
-        gone = w_len[codes] == 0
-        if gone.any():
-            keep = np.ones(units.size, dtype=bool)
-            keep[odd[gone]] = False
-            units = units[keep]
-            counts = np.diff(np.searchsorted(starts[keep], offsets)).astype(np.int64)
+        units[uni] = w_hash[codes]
+        gone.append(uni[w_len[codes] == 0])
+    drop = np.concatenate(gone) if gone else np.zeros(0, np.int64)
+    if drop.size:
+        keep = np.ones(units.size, dtype=bool)
+        keep[drop] = False
+        units = units[keep]
+        counts = np.diff(np.searchsorted(starts[keep], offsets)).astype(np.int64)
     return units, counts
 
 

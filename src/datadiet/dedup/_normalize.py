@@ -24,7 +24,8 @@ import pyarrow.compute as pc
 
 from datadiet._core._errors import DataError, DataTypeError
 
-__all__ = ["Normalization", "normalize_text", "as_text_array", "word_dictionary", "word_spans", "fold_ascii"]
+__all__ = ["Normalization", "normalize_text", "as_text_array", "word_dictionary", "word_spans", "fold_ascii",
+           "fold_ascii_bytes", "punctuation_marks"]
 
 _FORMS = ("NFC", "NFKC", "NFD", "NFKD")
 _FLAGS = {"lower": "lowercase", "space": "whitespace", "punct": "punctuation"}
@@ -237,25 +238,55 @@ def _in_range(c: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return (c + _K * np.uint64(0x80 - lo)) & ~(c + _K * np.uint64(0x7F - hi)) & _H
 
 
+_ASCII_PUNCT = np.zeros(256, dtype=bool)  # ASCII punctuation and symbols (Unicode P and S): !-/ :-@ [-` {-~
+for _lo, _hi in ((0x21, 0x2F), (0x3A, 0x40), (0x5B, 0x60), (0x7B, 0x7E)):
+    _ASCII_PUNCT[_lo:_hi + 1] = True
+_ASCII_PUNCT_U8 = _ASCII_PUNCT.astype(np.uint8)
+_ASCII_LOWER = np.arange(256, dtype=np.uint8)
+_ASCII_LOWER[0x41:0x5B] += 32
+
+
 def fold_ascii(chunks: np.ndarray, norm: Normalization) -> tuple[np.ndarray, np.ndarray]:
     """Apply ``norm`` to eight bytes of text at a time, where it is a byte-wise map.
 
     ``chunks`` holds eight bytes of a word in each uint64 (little-endian, zero
     bytes past the word's end). For ASCII every Unicode form is the identity and
-    lower-casing maps ``A-Z`` to ``a-z``, which is done here; a non-zero ``flag``
-    marks the chunks this cannot handle (a non-ASCII byte, or ASCII punctuation or
-    symbols when ``norm`` removes them): their words go through :meth:`Normalization.apply`'s
-    Unicode path.
+    lower-casing maps ``A-Z`` to ``a-z``, which is done here. A non-zero ``flag``
+    (bit 7 of a byte) marks the chunks with a non-ASCII byte, whose words need
+    :meth:`Normalization.apply`'s Unicode path; punctuation is found by
+    :func:`punctuation_marks`.
 
     Returns ``(folded, flag)``.
     """
     flag = chunks & _H
-    if norm.punctuation:  # ASCII punctuation and symbols (Unicode P and S): !-/ :-@ [-` {-~
-        flag |= (_in_range(chunks, 0x21, 0x2F) | _in_range(chunks, 0x3A, 0x40)
-                 | _in_range(chunks, 0x5B, 0x60) | _in_range(chunks, 0x7B, 0x7E))
     if norm.lowercase:
         chunks = chunks | (_in_range(chunks, 0x41, 0x5A) >> np.uint64(2))
     return chunks, flag
+
+
+def punctuation_marks(data: np.ndarray, norm: Normalization) -> np.ndarray | None:
+    """1 at every ASCII punctuation or symbol byte of ``data`` (0 elsewhere) when ``norm``
+    removes punctuation; ``None`` when it keeps it."""
+    return _ASCII_PUNCT_U8[data] if norm.punctuation else None
+
+
+def fold_ascii_bytes(data: np.ndarray, norm: Normalization) -> tuple[np.ndarray, np.ndarray | None]:
+    """Apply ``norm`` to ASCII bytes one by one: ``(bytes, kept)``.
+
+    ``kept`` (``None`` when every byte stays) marks the bytes that punctuation
+    removal keeps; ``bytes`` are lower-cased when ``norm`` says so.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> b, kept = fold_ascii_bytes(np.frombuffer(b"Don't!", np.uint8), Normalization())
+    >>> bytes(b[kept])
+    b'dont'
+    """
+    kept = ~_ASCII_PUNCT[data] if norm.punctuation else None
+    if norm.lowercase:
+        data = _ASCII_LOWER[data]
+    return data, kept
 
 
 def as_text_array(text: Any, what: str = "text") -> pa.Array:
