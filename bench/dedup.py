@@ -27,6 +27,7 @@ metrics.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -210,7 +211,8 @@ def main(argv: list[str]) -> None:
         ("datadiet (no verification)", OURS.format(n=n, t=THRESHOLD, verify="none", out=OUT / "dd_near_nv.npy")),
         ("datasketch 2.0.0", DATASKETCH.format(n=n, t=THRESHOLD, out=OUT / "ds_near.npy")))
     for name, code in near_cases:
-        runs[name] = run_isolated(code)
+        load = os.getloadavg()[0]  # the machine is shared: the 1-minute load average as each child starts
+        runs[name] = {**run_isolated(code), "load": load}
         print(name, runs[name], flush=True)
     if near_cases:
         _near_table(lines, runs, texts)
@@ -230,15 +232,16 @@ def _near_table(lines: list[str], runs: dict, texts) -> None:
               "", f"Reference: {len(true):,} document pairs with true Jaccard >= {THRESHOLD} "
               f"(exact, prefix filtering + true Jaccard, {ref_s:.1f} s).", "",
               "| tool | bands x rows | wall (s) | speed-up vs datasketch | CPU s (all threads) | CPU speed-up | "
-              "peak RSS (MB) | pair recall | pair precision | docs dropped |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "peak RSS (MB) | pair recall | pair precision | docs dropped | load avg at start |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in runs.items():
         lab = np.load(OUT / files[name])
         m = pair_metrics(lab, true)
         dropped = int(lab.size - np.unique(lab).size)
         ds_cpu = runs["datasketch 2.0.0"]["cpu_s"]
         lines.append(f"| {name} | {r['bands']} x {r['rows']} | {r['wall_s']:.2f} | {ds_wall / r['wall_s']:.1f}x | "
-                     f"{r['cpu_s']:.2f} | {ds_cpu / r['cpu_s']:.1f}x | {r['peak_rss_mb']:.0f} | {m['recall']:.4f} | {m['precision']:.4f} | {dropped:,} |")
+                     f"{r['cpu_s']:.2f} | {ds_cpu / r['cpu_s']:.1f}x | {r['peak_rss_mb']:.0f} | {m['recall']:.4f} | "
+                     f"{m['precision']:.4f} | {dropped:,} | {r['load']:.1f} |")
 
 
 def _semantic_table(lines: list[str], n: int) -> None:
