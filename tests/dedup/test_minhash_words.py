@@ -119,3 +119,13 @@ def test_version_is_part_of_the_cache_key(bbc, tmp_path):
     np.testing.assert_array_equal(sig, ref)
     np.testing.assert_array_equal(cnt, ref_cnt)
     assert (sig != 0).any()
+
+
+def test_default_threads_follow_the_idle_cpus(monkeypatch):
+    """Without ``n_jobs``, one thread per idle CPU (1 to 8): a busy machine gets one thread."""
+    import os
+
+    monkeypatch.setattr(os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    assert mh._idle_cpus() == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert mh._idle_cpus() == max(1, min(len(os.sched_getaffinity(0)), 8))

@@ -376,6 +376,19 @@ def minhash_params(*, num_perm: int = 128, shingle: str = "word", ngram: int = 5
             "normalize": norm.describe(), "seed": int(seed), "version": MINHASH_VERSION}
 
 
+def _idle_cpus() -> int:
+    """CPUs this process may use minus the machine's 1-minute load average, rounded; 1 to 8."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    try:
+        idle = cpus - os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average on this platform
+        idle = cpus
+    return max(1, min(cpus, 8, int(idle + 0.5)))
+
+
 def _chunks(arr: pa.Array, max_bytes: int) -> list[tuple[int, int]]:
     _, offsets = _bytes_and_offsets(arr)
     out, lo, n = [], 0, len(arr)
@@ -406,8 +419,10 @@ def minhash_signatures(text: Any, *, num_perm: int = 128, shingle: str = "word",
         Seed of the permutations (fixed: the signature is a property of the text).
     n_jobs : int, optional
         Threads shingling and hashing blocks of text at once (numpy and pyarrow
-        release the GIL); default: the number of CPUs, at most 8. The result does
-        not depend on it.
+        release the GIL); default: the idle CPUs (CPUs minus the 1-minute load
+        average, rounded), at least 1 and at most 8: on a busy machine a second
+        thread only adds CPU time (the threads compete for caches and memory) without
+        finishing sooner. The result does not depend on it.
     version : int, default MINHASH_VERSION
         The signature scheme (the only one computed; accepted so that the dict of
         :func:`minhash_params` can be passed as keywords).
@@ -430,7 +445,7 @@ def minhash_signatures(text: Any, *, num_perm: int = 128, shingle: str = "word",
     if arr.null_count:
         raise DataError(f"the text has {arr.null_count} empty (null) values; fill or drop them first")
     a = _permutations(params["num_perm"], params["seed"])
-    jobs = n_jobs if n_jobs is not None else min(os.cpu_count() or 1, 8)
+    jobs = n_jobs if n_jobs is not None else _idle_cpus()
     if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
         raise DataError(f"n_jobs must be a positive integer; got {n_jobs!r}")
     sig = np.empty((len(arr), params["num_perm"]), dtype=np.uint32)
