@@ -8,12 +8,18 @@ from typing import Any
 import numpy as np
 
 from datadiet._core import derived_seed, register
-from datadiet._core._allocate import round_preserving_sum
+from datadiet._core._allocate import allocate, round_preserving_sum
 from datadiet._core._hashing import uniform_keys
+from datadiet.index._kmeans import kmeans, row_hashes
 from datadiet.select._base import BUDGETED, Picked, Target
 from datadiet.select._clusterability import cluster_stability
-from datadiet.select._embed_base import METRIC, NITER, EmbeddingSelector
-from datadiet.select._prototypes import PrototypeSelector
+from datadiet.select._embed_base import (
+    METRIC,
+    NITER,
+    EmbeddingSelector,
+    exact_distances,
+    rank_within,
+)
 from datadiet.signals._table import Signals
 
 __all__ = ["AutoSelector", "auto_rule", "auto_candidates"]
@@ -22,7 +28,12 @@ __all__ = ["AutoSelector", "auto_rule", "auto_candidates"]
 PROTOTYPE_BELOW = 0.02
 #: Label-free: k-means restart agreement (adjusted Rand) at or above which prototypes are used.
 STABILITY_AT_LEAST = 0.5
+UNIFORM = ("random", {"keys": "(seed, id)"})
 FLOOR = ("stratified-random", {"strata": "group, k-means cluster", "allocation": "proportional (systematic)"})
+#: Prototype k-means: at least this many iterations ...
+PROTOTYPE_NITER = 50
+#: ... fitted on at least this many rows (or all of them).
+PROTOTYPE_TRAIN = 65536
 #: Classic k-means prototypes: one cluster per kept row, the row nearest each centroid.
 PROTOTYPES = ("prototypes", {"keep": "easy", "rows_per_cluster": 1})
 #: Fewer, larger clusters, each keeping its rows nearest the centroid in proportion to its size.
@@ -52,7 +63,9 @@ def auto_rule(fraction: float, grouped: bool = False, stability: float | None = 
     >>> auto_rule(0.001)[0], auto_rule(0.001, stability=0.7)[0], auto_rule(0.1, grouped=True)[0]
     ('stratified-random', 'prototypes', 'stratified-random')
     """
-    if fraction < PROTOTYPE_BELOW and (grouped or (stability is not None and stability >= STABILITY_AT_LEAST)):
+    if not grouped and (stability is None or stability < STABILITY_AT_LEAST):
+        return UNIFORM[0], dict(UNIFORM[1])
+    if fraction < PROTOTYPE_BELOW:
         return PROTOTYPES[0], dict(PROTOTYPES[1])
     return FLOOR[0], dict(FLOOR[1])
 
@@ -135,23 +148,43 @@ class AutoSelector(EmbeddingSelector):
         pos = np.minimum(np.floor(start + step * np.arange(total)).astype(np.int64), len(sig) - 1)
         return order[pos], np.asarray(res.labels, dtype=np.int64)
 
-    def _run(self, params: dict[str, Any], sig: Signals, groups: np.ndarray, quota: np.ndarray,
-             grouped: bool, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        """Prototypes inside every group with a positive quota: one cluster per ``rows_per_cluster`` kept rows."""
+    def _typical(self, sig: Signals, rows: np.ndarray, quota: int, per: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``quota`` rows of ``rows`` nearest their k-means centroid, ``ceil(quota / per)`` clusters.
+
+        One row per cluster when ``per == 1`` (classic prototypes), else shares in proportion
+        to cluster size. k-means runs at least :data:`PROTOTYPE_NITER` iterations on at least
+        :data:`PROTOTYPE_TRAIN` rows (or all): better centroids are better prototypes
+        (+1.7 points at 0.1% on Fashion-MNIST, 10 seeds). Returns positions into ``rows`` and
+        their cluster ids.
+        """
         assert sig.vectors is not None
-        per = int(params["rows_per_cluster"])
+        x = sig.vectors if len(rows) == len(sig) else sig.vectors[rows]
+        ids = sig.ids if len(rows) == len(sig) else sig.ids.take(rows)
+        k = min(max(1, -(-quota // per)), len(rows))
+        kw = {"spherical": self.metric == "cosine", "niter": max(self.niter, PROTOTYPE_NITER), "ids": ids}
+        try:
+            res = kmeans(x, k, seed=seed, max_train=max(128 * k, min(len(rows), PROTOTYPE_TRAIN)), **kw)
+        except ValueError as e:
+            if "distinct" not in str(e):
+                raise
+            distinct = len(np.unique(row_hashes(np.asarray(x))))
+            res = kmeans(x, min(k, distinct), seed=seed, max_train=len(rows), **kw)
+        labels = np.asarray(res.labels, dtype=np.int64)
+        sizes = np.bincount(labels, minlength=res.k)
+        q = allocate((sizes > 0).astype(float) if per == 1 else sizes.astype(float), sizes, quota)
+        key = exact_distances(res) + uniform_keys(ids, seed).astype(np.float64) * 1e-9
+        return np.flatnonzero(rank_within(labels, key, res.k) < q[labels]), labels
+
+    def _run(self, params: dict[str, Any], sig: Signals, groups: np.ndarray, quota: np.ndarray,
+             seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Prototypes inside every group with a positive quota: one cluster per ``rows_per_cluster`` kept rows."""
         chosen, labels, offset = [], np.zeros(len(sig), dtype=np.int64), 0
         for g in np.flatnonzero(quota):
             rows = np.flatnonzero(groups == g)
-            sub = sig if not grouped else Signals.from_arrays(sig.ids.take(rows), vectors=sig.vectors[rows])
-            q = int(quota[g])
-            kw: dict[str, Any] = {"per_cluster": 1} if per == 1 else {"n_clusters": max(1, -(-q // per))}
-            inner = PrototypeSelector(budget=q, metric=self.metric, niter=self.niter, seed=seed, keep="easy",
-                                      spread_power=0.0, **kw).fit(sub)
-            cl = np.asarray(inner.selection_.extra["cluster"], dtype=np.int64)
+            picked, cl = self._typical(sig, rows, int(quota[g]), int(params["rows_per_cluster"]), seed)
             labels[rows] = cl + offset
             offset += int(cl.max()) + 1 if len(cl) else 0
-            chosen.append(rows[inner.selected_indices_])
+            chosen.append(rows[picked])
         return np.concatenate(chosen), labels
 
     def _select(self, sig: Signals, target: Target, seed: int) -> Picked:
@@ -165,27 +198,35 @@ class AutoSelector(EmbeddingSelector):
         sizes = np.bincount(groups)
         quota = round_preserving_sum(sizes * (total / n), sizes)
         fraction = total / n
-        chosen, labels = self._floor(sig, groups, total, seed)
+        labels: np.ndarray | None
         name, params = FLOOR[0], dict(FLOOR[1])
         info: dict[str, Any] = {"fraction": round(fraction, 6), "stratified_by_group": bool(grouped)}
-        if fraction >= PROTOTYPE_BELOW:
-            info["why"] = "budget >= 2%: stratified random floor (nothing measured beats random there)"
-        elif not grouped:
+        if not grouped:
             stab = cluster_stability(sig.vectors, sig.ids, self.metric, seed, self.niter)
             info["clusterability"] = {**stab, "at_least": STABILITY_AT_LEAST}
             name, params = auto_rule(fraction, False, stab["stability"])
-            if name == FLOOR[0]:
-                info["why"] = (f"budget < 2%, no labels: k-means restarts agree {stab['stability']:.3f} < "
-                               f"{STABILITY_AT_LEAST} (no clear clusters): stratified random floor")
+            agree = f"no labels: k-means restarts agree {stab['stability']:.3f}"
+            if name == UNIFORM[0]:
+                keys = self._keys(sig, seed)
+                chosen = np.argpartition(keys, total - 1)[:total] if total < n else np.arange(n)
+                labels = None
+                info["why"] = (f"{agree} < {STABILITY_AT_LEAST} (no clear clusters, so strata would be arbitrary): "
+                               "a uniform random sample, the same rows as `random` with this seed")
+            elif name == FLOOR[0]:
+                chosen, labels = self._floor(sig, groups, total, seed)
+                info["why"] = f"{agree} >= {STABILITY_AT_LEAST} (clusters), budget >= 2%: stratified random floor"
             else:
-                chosen, labels = self._run(params, sig, groups, quota, grouped, seed)
-                info["why"] = (f"budget < 2%, no labels: k-means restarts agree {stab['stability']:.3f} >= "
-                               f"{STABILITY_AT_LEAST} (the vectors form clusters): prototypes")
+                chosen, labels = self._run(params, sig, groups, quota, seed)
+                info["why"] = f"{agree} >= {STABILITY_AT_LEAST} (clusters), budget < 2%: prototypes"
+        elif fraction >= PROTOTYPE_BELOW:
+            chosen, labels = self._floor(sig, groups, total, seed)
+            info["why"] = "labels/groups given, budget >= 2%: stratified random floor (nothing measured beats it there)"
         else:
+            chosen, labels = self._floor(sig, groups, total, seed)
             check = {"floor": centroid_check(sig.vectors, groups, chosen, self.metric)}
             best = check["floor"]
             for cand, cparams in auto_candidates(fraction, grouped):
-                picked, plabels = self._run(cparams, sig, groups, quota, grouped, seed)
+                picked, plabels = self._run(cparams, sig, groups, quota, seed)
                 score = centroid_check(sig.vectors, groups, picked, self.metric)
                 check[f"{cand}-{cparams['rows_per_cluster']}"] = score
                 if score > best:
