@@ -114,7 +114,7 @@ class AutoSelector(EmbeddingSelector):
     computed and the one whose nearest-class-mean classifier is most accurate on
     the rows it did not pick is kept (ties keep the floor). ``metrics["auto"]``
     records the rule chosen, why, the statistic or check scores, and the seconds
-    the decision took.
+    the check and the selection took.
 
     Examples
     --------
@@ -236,7 +236,7 @@ class AutoSelector(EmbeddingSelector):
                 f"prototypes ({params['rows_per_cluster']} per cluster) beat the floor on the nearest-class-mean "
                 "check" if name != FLOOR[0] else "no prototypes beat the floor on the nearest-class-mean check; "
                 "floor kept"))
-        info["decision_seconds"] = round(time.perf_counter() - t0, 3)
+        info["seconds"] = round(time.perf_counter() - t0, 3)
         self.chosen_method_ = name
         out = self._finish(sig, chosen, seed, None, labels=labels)
         out.metrics["auto"] = {"method": name, "params": params, **info}
