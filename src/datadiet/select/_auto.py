@@ -43,25 +43,28 @@ PROTOTYPES_3 = ("prototypes", {"keep": "easy", "rows_per_cluster": 3, "allocatio
 def auto_rule(fraction: float, grouped: bool = False, stability: float | None = None) -> tuple[str, dict[str, Any]]:
     """The first method ``auto`` tries for a budget that is ``fraction`` of the data.
 
-    * the floor, always available: ``stratified-random``, a random sample keyed by
-      ``(seed, id)`` with the budget split across groups (when given) and k-means
-      clusters in proportion to their size (a systematic sample of the rows in
-      (group, cluster, key) order, so every row has the same chance). In expectation
-      it trains as well as a uniform random sample, with less variance.
-    * ``fraction < 2%`` without groups: ``prototypes`` (one cluster per kept row, the
-      row nearest each centroid) when the vectors form clusters, i.e. when
-      ``stability`` (:func:`~datadiet.select._clusterability.cluster_stability`, the
-      agreement of k-means restarts) is at least 0.5; otherwise the floor. Typical
-      examples help where classes follow clusters (image features, news topics) and
-      hurt on a continuum (sentence embeddings of short reviews: -6.45 points at 1%).
-    * ``fraction < 2%`` with groups (``--label``/``--group``): ``prototypes`` inside each
-      group, checked against the floor by a nearest-class-mean classifier (see
-      :class:`AutoSelector` and :func:`auto_candidates`).
+    * no groups and the vectors do not form clusters (``stability`` of
+      :func:`~datadiet.select._clusterability.cluster_stability`, the agreement of
+      k-means restarts, below 0.5, or not measured): ``random``, a uniform sample,
+      the same rows as ``RandomSelector`` with the same seed. Cluster strata of a
+      continuum are arbitrary, and nothing measured beats random there.
+    * otherwise, ``fraction >= 2%``: the floor, ``stratified-random``, a random
+      sample keyed by ``(seed, id)`` with the budget split across groups (when
+      given) and k-means clusters in proportion to their size (a systematic sample
+      of the rows in (group, cluster, key) order, so every row has the same
+      chance). In expectation it trains as well as a uniform random sample.
+    * otherwise (``fraction < 2%``): ``prototypes``, one k-means cluster per kept row
+      and the row nearest each centroid. Typical examples help where classes follow
+      clusters (image features, news topics) and hurt on a continuum (sentence
+      embeddings of short reviews: -6.45 points at 1%). With groups
+      (``--label``/``--group``) they are computed inside each group and a
+      nearest-class-mean check chooses between them, a second prototype variant and
+      the floor (see :class:`AutoSelector` and :func:`auto_candidates`).
 
     Examples
     --------
     >>> auto_rule(0.001)[0], auto_rule(0.001, stability=0.7)[0], auto_rule(0.1, grouped=True)[0]
-    ('stratified-random', 'prototypes', 'stratified-random')
+    ('random', 'prototypes', 'stratified-random')
     """
     if not grouped and (stability is None or stability < STABILITY_AT_LEAST):
         return UNIFORM[0], dict(UNIFORM[1])
@@ -120,9 +123,9 @@ class AutoSelector(EmbeddingSelector):
     --------
     >>> import numpy as np
     >>> x = np.random.default_rng(0).normal(size=(1000, 4))
-    >>> sel = AutoSelector(budget=5).fit(vectors=x)
+    >>> sel = AutoSelector(budget=5).fit(vectors=x)  # a Gaussian cloud: no clusters
     >>> sel.chosen_method_, len(sel.selected_indices_)
-    ('stratified-random', 5)
+    ('random', 5)
     """
 
     method = "auto"
