@@ -78,7 +78,9 @@ def cluster_stability(vectors: Any, ids: Any, metric: str, seed: int, niter: int
         try:
             runs = [kmeans(sample, k, spherical=metric == "cosine", seed=derived_seed(seed, f"auto-stability-{k}-{r}"),
                            niter=niter, ids=sample_ids, max_train=m).labels for r in range(STABILITY_RUNS)]
-        except ValueError:  # fewer distinct vectors than k: no clusters to compare
+        except ValueError as e:  # fewer distinct vectors than k: no clusters to compare
+            if "distinct" not in str(e):
+                raise
             continue
         scores += [adjusted_rand(runs[i], runs[j]) for i in range(len(runs)) for j in range(i)]
     return {"stability": round(float(np.mean(scores)), 6) if scores else 0.0, "ks": ks, "rows": m}
