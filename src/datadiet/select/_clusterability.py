@@ -1,4 +1,4 @@
-"""Label-free test of whether vectors form clusters: agreement of two k-means runs (used by ``auto``)."""
+"""Label-free test of whether vectors form clusters: agreement of k-means restarts (used by ``auto``)."""
 
 from __future__ import annotations
 
@@ -48,14 +48,15 @@ def adjusted_rand(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def cluster_stability(vectors: Any, ids: Any, metric: str, seed: int, niter: int = 20) -> dict[str, Any]:
-    """How reproducible k-means clusters are: mean adjusted Rand index of two k-means runs.
+    """How reproducible k-means clusters are: mean adjusted Rand index of k-means restarts.
 
     On up to :data:`STABILITY_SAMPLE` rows chosen by ``(seed, id)`` hash, k-means (spherical for the
-    cosine metric) is run twice with different seeds for every ``k`` in :data:`STABILITY_KS` that
-    leaves at least 10 rows per cluster, and the two labelings are compared with the adjusted Rand
-    index. Separated clusters are found again by every run (high agreement); a continuum is cut
-    differently each time (low agreement). Measured: Fashion-MNIST PCA-64 0.57-0.69, BBC News MiniLM
-    0.55-0.71, Rotten Tomatoes MiniLM 0.29-0.39 (eight samples each).
+    cosine metric) is run :data:`STABILITY_RUNS` times with different seeds for every ``k`` in
+    :data:`STABILITY_KS` that leaves at least 10 rows per cluster, and every pair of labelings is
+    compared with the adjusted Rand index. Separated clusters are found again by every run (high
+    agreement); a continuum is cut differently each time (low agreement). Measured over 20 seeds
+    (BENCHMARKS.md): Fashion-MNIST PCA-64 0.617-0.749, BBC News MiniLM 0.548-0.728, Rotten Tomatoes
+    MiniLM 0.323-0.463.
 
     Returns ``{"stability": float, "ks": [...], "rows": int}``; ``stability`` is 0.0 when fewer than
     50 rows or too few distinct vectors leave nothing to compare.
