@@ -260,7 +260,7 @@ class SemanticDedup(BaseDedup):
         if self.search_threshold is not None:
             warnings.warn("SemanticDedup: search_threshold is deprecated and has no effect: no pairs are stored, "
                           "rethreshold() searches again at any threshold; drop the parameter",
-                          FutureWarning, stacklevel=4)
+                          FutureWarning, stacklevel=5)
 
     def _stages(self, seed: int) -> list[Any]:
         stage = SemanticStage(self, seed)

@@ -26,8 +26,9 @@ import numpy as np
 
 __all__ = ["StreamResult", "ivf_index", "stream_greedy", "stream_components", "identical_groups"]
 
-#: Rows per batch: the within-batch Gram matrix is BATCH x BATCH float32 (16 MB).
-BATCH = 2048
+#: Rows per batch: the within-batch Gram matrix is BATCH x BATCH float32 (4 MB) and its pairs at most
+#: BATCH^2 / 2 (8 MB of int64 pairs when a whole batch is one duplicate cluster).
+BATCH = 1024
 
 
 @dataclass
@@ -95,12 +96,21 @@ def _first_hit(lims: np.ndarray, dist: np.ndarray, ids: np.ndarray, t: float,
     return q[head], ids[head], dist[head]
 
 
+def _add(index: Any, x: np.ndarray, cell: np.ndarray) -> None:
+    """Add rows to an IVF index in the cells already computed for them (ids follow ``index.ntotal``)."""
+    import faiss
+
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    cell = np.ascontiguousarray(cell, dtype=np.int64)
+    index.add_core(x.shape[0], faiss.swig_ptr(x), None, faiss.swig_ptr(cell))  # both arrays alive here
+
+
 def _radius(t: float) -> float:
     return float(np.nextafter(np.float32(t), np.float32(-np.inf)))
 
 
 def stream_greedy(x: np.ndarray, order: np.ndarray, protected: np.ndarray, t: float, index: Any,
-                  batch: int = BATCH) -> StreamResult:
+                  batch: int | None = None) -> StreamResult:
     """Greedy keep over unit-norm rows ``x`` visited in ``order``; ``protected`` rows are never dropped.
 
     ``index`` is an empty faiss index (:func:`ivf_index`); the kept rows are added to it.
@@ -114,6 +124,7 @@ def stream_greedy(x: np.ndarray, order: np.ndarray, protected: np.ndarray, t: fl
     ([1, 2], [0, 0])
     """
     n = x.shape[0]
+    batch = batch or BATCH
     reps, rep_of = identical_groups(x, order)
     link = np.full(n, -1, dtype=np.int64)
     sim = np.zeros(n, dtype=np.float32)
@@ -124,8 +135,9 @@ def stream_greedy(x: np.ndarray, order: np.ndarray, protected: np.ndarray, t: fl
         rows = reps[s:s + batch]
         xb = np.ascontiguousarray(x[rows])
         alive = np.ones(rows.size, dtype=bool)
+        coarse_d, cells = index.quantizer.search(xb, index.nprobe)  # once: for the search and the add
         if n_kept:
-            lims, dist, ids = index.range_search(xb, radius)
+            lims, dist, ids = index.range_search_preassigned(xb, radius, cells, coarse_d)
             q, hit, d = _first_hit(lims, dist, ids, t, rows.size)
             q_ok = ~protected[rows[q]]
             q, hit, d = q[q_ok], hit[q_ok], d[q_ok]
@@ -136,7 +148,7 @@ def stream_greedy(x: np.ndarray, order: np.ndarray, protected: np.ndarray, t: fl
         keep = _within_batch(xb[live], rows[live], protected[rows[live]], t, link, sim)
         new = rows[live[keep]]
         if new.size:
-            index.add(np.ascontiguousarray(x[new]))
+            _add(index, xb[live[keep]], cells[live[keep], 0])
             kept_rows[n_kept:n_kept + new.size] = new
             n_kept += new.size
     # identical rows follow the row they copy: dropped with its link, or linked to it when it was kept
@@ -165,9 +177,7 @@ def _within_batch(xs: np.ndarray, rows: np.ndarray, prot: np.ndarray, t: float, 
     if m < 2:
         return keep
     g = xs @ xs.T
-    later, earlier = np.nonzero(g >= t)
-    pick = later > earlier
-    later, earlier = later[pick], earlier[pick]
+    later, earlier = np.nonzero(np.tril(g >= t, -1))  # sorted by the later row, then the earlier one
     if later.size == 0:
         return keep
     state = np.zeros(m, dtype=np.int8)  # 0 undecided, 1 kept, 2 dropped
@@ -183,9 +193,9 @@ def _within_batch(xs: np.ndarray, rows: np.ndarray, prot: np.ndarray, t: float, 
     keep = state == 1
     # each dropped row's link: its best-ranked (first) kept earlier neighbour
     pick = ~keep[later] & keep[earlier]
-    later, earlier = later[pick], earlier[pick]
-    o = np.lexsort((earlier, later))
-    later, earlier = later[o], earlier[o]
+    later, earlier = later[pick], earlier[pick]  # still sorted by (later, earlier)
+    if later.size == 0:  # every row with an earlier neighbour was protected
+        return keep
     head = np.r_[True, later[1:] != later[:-1]]
     j, i = later[head], earlier[head]
     link[rows[j]] = rows[i]
@@ -194,7 +204,7 @@ def _within_batch(xs: np.ndarray, rows: np.ndarray, prot: np.ndarray, t: float, 
 
 
 def stream_components(x: np.ndarray, order: np.ndarray, t: float, index: Any,
-                      batch: int = BATCH) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+                      batch: int | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Connected components of every pair at cosine >= ``t``, found batch by batch without a pair list.
 
     Returns star links ``(member, first row of its component in order)`` and metrics.
@@ -203,6 +213,7 @@ def stream_components(x: np.ndarray, order: np.ndarray, t: float, index: Any,
     from scipy.sparse.csgraph import connected_components
 
     n = x.shape[0]
+    batch = batch or BATCH
     reps, rep_of = identical_groups(x, order)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
@@ -220,9 +231,7 @@ def stream_components(x: np.ndarray, order: np.ndarray, t: float, index: Any,
             ok = dist >= t
             a_parts.append(rows[np.repeat(np.arange(rows.size), counts)[ok]])
             b_parts.append(indexed[ids[ok]])
-        later, earlier = np.nonzero(xb @ xb.T >= t)
-        pick = later > earlier
-        later, earlier = later[pick], earlier[pick]
+        later, earlier = np.nonzero(np.tril(xb @ xb.T >= t, -1))
         a_parts.append(rows[later])
         b_parts.append(rows[earlier])
         a, b = np.concatenate(a_parts), np.concatenate(b_parts)
