@@ -121,6 +121,10 @@ class SemanticStage:
 
         if comb.sig.vectors is None:
             raise DataError("semantic dedup needs embeddings: name a --vectors column or give --model")
+        if self.o.search_threshold is not None:
+            warnings.warn("SemanticDedup: search_threshold is deprecated and has no effect: no pairs are stored, "
+                          "rethreshold() searches again at any threshold; drop the parameter",
+                          FutureWarning, stacklevel=2)
         t = float(self.o.threshold)
         rows = np.flatnonzero(active)
         x = take_rows(comb.sig.vectors, rows, dtype=np.float32)  # the one full-size copy, normalised in place
@@ -247,20 +251,14 @@ class SemanticDedup(BaseDedup):
               low=-1, high=1),
         Param("n_clusters", "int", None, "k-means cells of the search index (default 2 * sqrt(n)); a row is "
               "searched in its n_probe nearest cells", low=1, none=True),
-        Param("search_threshold", "float", None, "deprecated, no effect: rethreshold() now searches again at any "
-              "threshold (a FutureWarning when given)", low=-1, high=1, none=True),
+        Param("search_threshold", "float", None, "deprecated, no effect: no pairs are stored any more (rethreshold() "
+              "searches again at any threshold); a FutureWarning when given", low=-1, high=1, none=True),
         *KEEP_PARAMS,
         Param("linkage", "choice", "greedy", "greedy: drop a row linked to an already kept row (SemDeDup); "
               "components: keep one row per connected component", choices=("greedy", "components")),
         Param("n_probe", "int", N_PROBE, "nearest k-means cells a row is searched in ('all': exact search)",
               low=1, also=("all",)),
     )
-
-    def _check_params(self) -> None:
-        if self.search_threshold is not None:
-            warnings.warn("SemanticDedup: search_threshold is deprecated and has no effect: no pairs are stored, "
-                          "rethreshold() searches again at any threshold; drop the parameter",
-                          FutureWarning, stacklevel=5)
 
     def _stages(self, seed: int) -> list[Any]:
         stage = SemanticStage(self, seed)
