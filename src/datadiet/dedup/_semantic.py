@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from datadiet._core import Param, register
+from datadiet._core import Param, register, uniform_keys
 from datadiet._core._errors import DataError
 from datadiet.dedup._base import KEEP_PARAMS, BaseDedup, Combined
 
@@ -140,9 +140,12 @@ class SemanticStage:
             reps, _ = identical_groups(x, order)
             k = self.o.n_clusters if self.o.n_clusters is not None else _default_cells(reps.size)
             k = int(min(k, reps.size))
-            if k > 1:
-                centroids = kmeans(x[reps], k, spherical=True, seed=self.seed, ids=ids.take(reps),
-                                   max_train=min(reps.size, TRAIN_PER_CELL * k)).centroids
+            if k > 1:  # fit on an id-keyed sample of the distinct rows only (order-free, no full-size copy)
+                m = min(reps.size, TRAIN_PER_CELL * k)
+                keys = uniform_keys(ids.take(reps), self.seed)
+                sample = reps[np.argpartition(keys, m - 1)[:m]] if m < reps.size else reps
+                centroids = kmeans(x[sample], k, spherical=True, seed=self.seed, ids=ids.take(sample),
+                                   max_train=m).centroids
             else:
                 centroids = np.zeros((1, x.shape[1]), np.float32)
                 centroids[0, 0] = 1.0
