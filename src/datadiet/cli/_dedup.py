@@ -167,15 +167,23 @@ def dedup(input: str, output: Path, text_col: str | None, id_col: str | None, ve
     check_output_path(output, overwrite, suffixes=(".parquet",))
     check_output_path(manifest_path(output), overwrite)
     nd = d._parts()[1]
-    with engine_session(engine):
-        source, sig = _signals(source, cols, nd, model, "INPUT", engine)
-        ev = None
-        if against is not None:
-            ev_cols = Columns(text=cols.text, vectors=vectors_col, on_null=cols.on_null)
-            _, ev = _signals(ev_source, ev_cols, None, model, "--against", engine)
     if nd is not None and not quiet:
         click.echo(nd.banding().tradeoff())
-    d.fit(sig, against=ev)
+    if against is None and semantic is None and source.files:
+        # files, exact and near only: keys spilled to partitions, grouped by engine tasks, bounded memory
+        from datadiet.engine import dedup_streamed, load_signals
+
+        with engine_session(engine):
+            sig = load_signals(source, cols, keep_text=False, engine=engine)
+            dedup_streamed(source, cols.text, d, sig, engine, on_null=cols.on_null)
+    else:
+        with engine_session(engine):
+            source, sig = _signals(source, cols, nd, model, "INPUT", engine)
+            ev = None
+            if against is not None:
+                ev_cols = Columns(text=cols.text, vectors=vectors_col, on_null=cols.on_null)
+                _, ev = _signals(ev_source, ev_cols, None, model, "--against", engine)
+        d.fit(sig, against=ev)
     sel = d.selection_
     if against is not None:
         sel.info["against"] = against
