@@ -9,8 +9,8 @@ of the original) — replicated and perturbed real text, so dedup has real work.
 written as 8 Parquet shards. The recipe: exact + near dedup -> DSIR toward BBC tech
 articles -> balance by source. Each step's time and the process's peak RSS during the
 step come from ``run.json``. Then the same recipe is started fresh, killed (SIGKILL)
-once near dedup has finished half of its signature batches, and restarted: the time to
-finish is compared with the fresh run.
+once the dedup step has finished half of its blocks (a block's keys are spilled and its
+``part-*.npz`` written), and restarted: the time to finish is compared with the fresh run.
 """
 
 from __future__ import annotations
@@ -105,19 +105,20 @@ def main(argv: list[str]) -> None:
     shutil.rmtree(folder / "cache", ignore_errors=True)
     fresh_s, _ = run_recipe(folder, folder / "fresh")
     stats = json.loads((folder / "fresh" / "run.json").read_text())["stats"]
-    # kill in the middle of near dedup: the MinHash batches of 65,536 rows
+    # kill in the middle of dedup: its blocks are the batches of 65,536 rows of each shard
     shutil.rmtree(folder / "cache", ignore_errors=True)
-    batches = -(-n_docs // 65536)
+    batches = sum(-(-pq.ParquetFile(p).metadata.num_rows // 65536) for p in shards.glob("*.parquet"))
     _, killed = run_recipe(folder, folder / "killed", kill_when_parts=max(1, batches // 2))
     resumed_s, _ = run_recipe(folder, folder / "killed")
+    load = open("/proc/loadavg").read().split()[:3]
     lines = [f"# Recipe at scale: {n_docs:,} documents", "",
              f"Pool: {pool_desc} (real text replicated and perturbed; see bench/recipe_scale.py).", "",
-             f"Command: `python -m bench recipe_scale {n_docs}`", "",
+             f"Command: `python -m bench recipe_scale {n_docs}`; load average at the end: {' '.join(load)}", "",
              "| step | seconds | peak RSS of the process during the step (MB) |", "|---|---|---|"]
     for name, s in stats.items():
         lines.append(f"| {name} | {s['seconds']:.1f} | {s['peak_rss_mb']} |")
     lines += ["", f"Fresh run, end to end: {fresh_s:.1f} s.",
-              f"Killed in near dedup after {max(1, batches // 2)} of {batches} signature batches "
+              f"Killed in dedup after {max(1, batches // 2)} of {batches} blocks "
               f"(killed: {killed}); the restarted run finished in {resumed_s:.1f} s "
               f"({resumed_s / fresh_s:.2f}x the fresh run)."]
     text = "\n".join(lines) + "\n"

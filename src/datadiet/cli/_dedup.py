@@ -175,7 +175,7 @@ def dedup(input: str, output: Path, text_col: str | None, id_col: str | None, ve
 
         with engine_session(engine):
             sig = load_signals(source, cols, keep_text=False, engine=engine)
-            dedup_streamed(source, cols.text, d, sig, engine, on_null=cols.on_null)
+            dedup_streamed(source, str(cols.text), d, sig, engine, on_null=cols.on_null)
     else:
         with engine_session(engine):
             source, sig = _signals(source, cols, nd, model, "INPUT", engine)

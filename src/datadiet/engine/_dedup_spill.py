@@ -145,9 +145,10 @@ class DedupSpillStep(Step):
             if self.keep_signatures:
                 _save(folder / f"sig-{name}.npy", sig)
         tmp = done.with_name(done.name + f".{os.getpid()}.tmp")
+        arrays: dict[str, Any] = {"meta_file": np.array(batch.file or ""), "meta_rows": np.array(n),
+                                  "meta_row_start": np.array(int(batch.row_start)), **out}
         with open(tmp, "wb") as f:
-            np.savez(f, meta_file=np.array(batch.file or ""), meta_row_start=np.array(int(batch.row_start)),
-                     meta_rows=np.array(n), **out)
+            np.savez(f, **arrays)
         os.replace(tmp, done)
         return _out_table(out)
 
@@ -164,19 +165,20 @@ def group_partition(task: dict[str, Any], shared: dict[str, Any]) -> tuple[np.nd
     rows), ``rank`` (or ``None``: row order), ``changed`` (or ``None``). Runs as a task
     of either engine; reads only its partition.
     """
+    active = shared["active"]
     parts = []
     for path, offset in zip(task["paths"], task["offsets"], strict=True):
         e = np.load(path)
+        e["row"] += offset
+        e = e[active[e["row"]]]  # rows dropped by an earlier stage or round take no part
         if e.size:
-            parts.append((e, offset))
+            parts.append(e)
     if not parts:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    k1 = np.concatenate([e["k1"] for e, _ in parts])
-    k2 = np.concatenate([e["k2"] for e, _ in parts])
-    rows = np.concatenate([e["row"] + off for e, off in parts])
+    entries = np.concatenate(parts)
     del parts
-    keep = shared["active"][rows]
-    a, b = group_links(k1[keep], k2[keep], rows[keep], shared["rank"], shared["changed"])
+    a, b = group_links(entries["k1"], entries["k2"], entries["row"], shared["rank"], shared["changed"])
+    del entries
     if a.size == 0:
         return a, b
     n = np.int64(shared["active"].size)
@@ -367,7 +369,7 @@ def _blocks(source: Source, folder: Path) -> list[tuple[str, int, int]]:
     return [(name, file_start[file], row_start) for _, row_start, _, name, file in metas]
 
 
-def dedup_streamed(source: Source, text: str, dedup: Any, signals: Any, engine: Any, *, on_null: str = "skip",
+def dedup_streamed(source: Any, text: str, dedup: Any, signals: Any, engine: Any, *, on_null: str = "skip",
                    batch_size: int = 65536, cache_root: Any = None) -> Any:
     """Fit ``dedup`` (a :class:`~datadiet.dedup.Dedup` with exact and/or near stages) on a source's files,
     in bounded memory, with the passes on ``engine``; returns the fitted ``dedup``.
@@ -391,8 +393,10 @@ def dedup_streamed(source: Source, text: str, dedup: Any, signals: Any, engine: 
     {'kept': 2, 'duplicate': 2}
     """
     from datadiet.engine._engines import get_engine
+    from datadiet.io._read import open_source
     from datadiet.signals import SignalCache
 
+    source = open_source(source)
     eng = get_engine(engine)
     dedup.validate_params()
     dedup._check_keep()
@@ -420,7 +424,7 @@ def dedup_streamed(source: Source, text: str, dedup: Any, signals: Any, engine: 
         out = eng.run(source, step, batch_size=batch_size, description="dedup keys")
         if out.num_rows != n_full:
             raise DataError(f"{source.name} changed while it was read ({out.num_rows} rows, then {n_full})")
-        lengths = out.column("length").to_numpy().astype(np.int64)
+        lengths = out.column("length").to_numpy()
         null = signals.null_text_rows()
         positions = None if null is None else np.setdiff1d(np.arange(n_full), null)
         spill = _Spill(eng, folder, _blocks(source, folder), partitions, positions, n_full)
@@ -429,7 +433,7 @@ def dedup_streamed(source: Source, text: str, dedup: Any, signals: Any, engine: 
             stages.append(SpilledExactStage(spill))
         if nd is not None:
             verifier = _Verifier(source, text, nd, lengths, batch_size, spill, nd.num_perm)
-            stages.append(SpilledNearStage(nd, spill, out.column("shingles").to_numpy().astype(np.int64),
+            stages.append(SpilledNearStage(nd, spill, out.column("shingles").to_numpy(),
                                            out.column("sighash").to_numpy(), verifier))
             dedup.lsh_ = lsh
         del out
