@@ -137,3 +137,32 @@ def test_dedup_command_streams_files_and_matches_the_python_api(bbc_nulls, tmp_p
     t = pq.read_table(out)
     assert t.column("duplicate_of").to_pylist() == mem.selection_.extra["duplicate_of"].to_pylist()
     assert t.column("reason").to_pylist() == mem.selection_.to_table().column("reason").to_pylist()
+
+
+def test_killed_verification_resumes_at_the_first_unfinished_chunk(bbc_nulls, tmp_path, monkeypatch):
+    monkeypatch.setattr(ds, "VERIFY_CHARS", 100_000)
+    cols = Columns(id="id", text="text")
+    sig = load_signals(bbc_nulls, cols)
+    real = ds.jaccard_pairs
+    calls = {"n": 0}
+
+    def counted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # killed while verifying the third chunk
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ds, "jaccard_pairs", counted)
+    with pytest.raises(KeyboardInterrupt):
+        dedup_streamed(bbc_nulls, "text", Dedup(near=0.6), sig, "local", batch_size=300, cache_root=tmp_path / "c")
+    assert len(list((tmp_path / "c").rglob("verify-*.npy"))) == 2
+    calls["n"] = -100
+    again = dedup_streamed(bbc_nulls, "text", Dedup(near=0.6), sig, "local", batch_size=300,
+                           cache_root=tmp_path / "c")
+    passes = again.selection_.info["streamed"]["verify_text_passes"]
+    assert passes >= 1 and calls["n"] == -100 + passes  # the two finished chunks were not verified again
+    monkeypatch.setattr(ds, "jaccard_pairs", real)
+    fresh = dedup_streamed(bbc_nulls, "text", Dedup(near=0.6), sig, "local", batch_size=300,
+                           cache_root=tmp_path / "f")
+    same_result(fresh, again)
+    assert fresh.selection_.info["streamed"]["verify_text_passes"] == passes + 2

@@ -8,6 +8,8 @@ MinHash signature, turns the signature into its LSH band keys at once, and spill
 It returns only small per-row values to the driver: the text length, the number of
 shingles and a 64-bit hash of the signature (equal signatures <=> equal hashes). A
 block's ``part-*.npz`` is written last: a killed run resumes at its first block without one.
+Verification keeps each finished chunk of pairs too (``verify-*.npy``), so a run killed while
+verifying resumes at its first unfinished chunk.
 
 Pass 2 (:func:`group_partition`, one engine task per partition) sorts a partition's
 entries by key and links each row of a group to the group's best-ranked row (the keep
@@ -254,6 +256,7 @@ class SpilledNearStage:
         self.shingles, self.sighash = shingles, sighash  # over the files' rows
         self.lsh = owner.banding()
         self.last_active: np.ndarray | None = None
+        self.rounds = 0
         self.metrics: dict[str, Any] = {"lsh_bands": self.lsh.bands, "lsh_rows": self.lsh.rows,
                                         "candidate_pairs": 0, "verified_pairs": 0}
 
@@ -265,6 +268,7 @@ class SpilledNearStage:
         if self.last_active is not None:
             changed = s.to_global(self.last_active & ~active, False) & has
         self.last_active = active.copy()
+        self.rounds += 1
         if changed is not None and not changed.any():
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         a, b = s.links("n", act, s.rank_of(rank), changed)
@@ -279,7 +283,7 @@ class SpilledNearStage:
             check = np.flatnonzero(~same)
             sim = np.ones(a.size)
             if check.size:
-                sim[check] = (self.verifier.jaccard(a[check], b[check]) if verify == "jaccard"
+                sim[check] = (self.verifier.jaccard(a[check], b[check], f"r{self.rounds}") if verify == "jaccard"
                               else self.verifier.estimate(a[check], b[check]))
             ok = sim >= self.o.threshold
             a, b = a[ok], b[ok]
@@ -323,13 +327,22 @@ class _Verifier:
         bounds = np.flatnonzero(np.diff(chunk)) + 1
         return np.split(order, bounds)
 
-    def jaccard(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def jaccard(self, a: np.ndarray, b: np.ndarray, tag: str = "") -> np.ndarray:
+        """True Jaccard of the pairs; each finished chunk is kept in the spill folder (``verify-TAG-*.npy``),
+        so a killed run resumes verification at its first unfinished chunk."""
         sim = np.zeros(a.size)
-        for idx in self._chunks(a, b, VERIFY_CHARS):
+        for i, idx in enumerate(self._chunks(a, b, VERIFY_CHARS)):
+            done = self.spill.folder / f"verify-{tag}-{i:05d}.npy"
+            if done.exists():
+                saved = np.load(done)
+                if saved.size == idx.size:
+                    sim[idx] = saved
+                    continue
             docs, inv = np.unique(np.concatenate([a[idx], b[idx]]), return_inverse=True)
             texts = self._texts(docs)
             sim[idx] = jaccard_pairs(texts, inv[:idx.size], inv[idx.size:], shingle=self.o.shingle,
                                      ngram=self.o.ngram, normalize=self.o.normalize)
+            _save(done, sim[idx])
         return sim
 
     def estimate(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
