@@ -1,7 +1,11 @@
-"""The shared check suite, run on every registered selector and dedup method automatically.
+"""The shared check suite, run on every registered method automatically.
 
-A method added to the registry is picked up here with nothing else to edit; a
-method that needs inputs beyond the common signals names them in ``EXTRA_KWARGS``.
+Declarations and the one parameter-error format are checked for every family; the
+fitting contract (no mutation, determinism, row order, seeds, budgets) for the
+selectors and dedup methods, which share one ``fit(signals)`` entry point. A method
+added to the registry is picked up here with nothing else to edit; a method that
+needs inputs beyond the common signals names them in ``_extra`` (fitting) or
+``REQUIRED_VALUES`` (construction).
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ import pyarrow as pa
 import pytest
 
 import datadiet  # noqa: F401  (registers the methods)
+import datadiet.balance  # noqa: F401
 import datadiet.dedup  # noqa: F401
+import datadiet.negatives  # noqa: F401
+import datadiet.train  # noqa: F401
 from datadiet._core import REQUIRED, ParamError, registered
 from datadiet.signals import HashedEncoder, Signals
 from datadiet.signals._tokens import estimate_tokens
@@ -68,13 +75,44 @@ def _deep_equal(a: Signals, b: Signals) -> bool:
 
 
 METHODS = [("select", n) for n in SELECT] + [("dedup", n) for n in DEDUP]
+FAMILIES = ("select", "dedup", "balance", "negatives", "batches", "train")
+ALL_METHODS = [(f, n) for f in FAMILIES for n in registered(f)]
+#: Values for parameters without a default (the train samplers take their data at construction).
+REQUIRED_VALUES = {"n": 20, "num_epochs": 3, "fraction": 0.5, "scores": np.linspace(0.0, 1.0, 20),
+                   "groups": np.arange(20) % 3, "budget": 10, "target": ["a late goal won the match"]}
 
 
 def _cls(family, name):
-    return (SELECT if family == "select" else DEDUP)[name]
+    return registered(family)[name]
 
 
-@pytest.mark.parametrize("family,name", METHODS)
+def _constructed(cls, **kw):
+    """``cls`` with valid values for its required parameters (and a budget and a bound where it takes one)."""
+    decl = cls.declared()
+    req = {p.name: REQUIRED_VALUES[p.name] for p in decl.values() if p.default is REQUIRED}
+    req.update({k: v for k, v, kind in (("budget", 10, "budget"), ("min", 0.5, "float"))
+                if k in decl and decl[k].kind == kind})
+    return cls(**{**req, **kw})
+
+
+@pytest.mark.parametrize("family,name", ALL_METHODS)
+def test_every_family_validates_in_one_format(family, name):
+    """An out-of-range number or an unknown choice is one ``ParamError`` naming the class and the parameter."""
+    cls = _cls(family, name)
+    _constructed(cls).validate_params()  # the defaults (and the values above) are valid
+    checked = 0
+    for p in cls.declared().values():
+        bad = p.low - 1 if p.kind in ("int", "float") and p.low is not None else (
+            "no-such-choice" if p.kind == "choice" else None)
+        if bad is None:
+            continue
+        with pytest.raises(ParamError, match=rf"^{cls.__name__}: {p.name} must be "):
+            _constructed(cls, **{p.name: bad}).validate_params()
+        checked += 1
+    assert checked or not any(p.kind in ("int", "float", "choice") for p in cls.declared().values())
+
+
+@pytest.mark.parametrize("family,name", ALL_METHODS)
 def test_declarations(family, name):
     cls = _cls(family, name)
     decl = cls.declared()

@@ -51,13 +51,15 @@ def test_select_toward_target_writes_kl_reduction(files):
     (["--target", "EMPTY"], "no rows"),
     (["--target", "TARGET", "--target-text", "body"], "not found"),
     (["--target", "TARGET", "--budget", "100000"], "allow-all"),
+    (["--target", "TARGET", "--target", "TARGET"], "given more than once"),
+    (["--target", "TARGET", "--target", "POOL", "--target-text", "text,text,text"], "3 columns but there are 2"),
     (["--target", "TARGET", "--mode", "upsample"], "resample"),
 ])
 def test_bad_input_exits_2_without_output(files, extra, message):
     pool, target, d = files
     empty = d / "empty.jsonl"
     empty.write_text("")
-    extra = [str(target) if e == "TARGET" else str(empty) if e == "EMPTY" else e for e in extra]
+    extra = [{"TARGET": str(target), "EMPTY": str(empty), "POOL": str(pool)}.get(e, e) for e in extra]
     if "--budget" not in extra:
         extra += ["--budget", "10"]
     out = d / "bad.parquet"
@@ -66,3 +68,25 @@ def test_bad_input_exits_2_without_output(files, extra, message):
     assert r.exit_code == 2, r.output
     assert message in r.output and "Traceback" not in r.output
     assert not out.exists()
+
+
+def test_each_target_reads_its_own_text_column(bbc, files):
+    """Two targets whose text columns have different names: ``--target-text title_col,body``."""
+    pool, _, d = files
+    sport = bbc.filter(pc.equal(bbc["topic"], "sport")).slice(0, 150)
+    tech = bbc.filter(pc.equal(bbc["topic"], "tech")).slice(0, 150)
+    a = write_jsonl(pa.table({"headline": sport["text"]}), d / "sport.jsonl")
+    b = write_jsonl(pa.table({"body": tech["text"]}), d / "tech2.jsonl")
+    out = d / "two.parquet"
+    args = ["select", str(pool), "--method", "dsir", "--target", str(a), "--target", str(b), "--text", "text",
+            "--id", "id", "--budget", "200", "-o", str(out)]
+    r = CliRunner().invoke(main, [*args, "--target-text", "headline,body"])
+    assert r.exit_code == 0, r.output
+    kept = np.asarray(Selection.read(out).ids.to_pylist())[Selection.read(out).kept]
+    assert np.mean([k.startswith("sport/") for k in kept]) > 0.3
+    assert np.mean([k.startswith("tech/") for k in kept]) > 0.3
+    man = json.loads((d / "two.manifest.json").read_text())
+    assert man["params"]["target_text"] == "headline,body"
+    bad = d / "bad.parquet"
+    r = CliRunner().invoke(main, [*args[:-1], str(bad), "--target-text", "headline"])
+    assert r.exit_code == 2 and "column 'headline' not found in target" in r.output and not bad.exists()

@@ -91,6 +91,9 @@ def _run_dsir(source: Any, columns: Any, kwargs: dict[str, Any], kw: dict[str, A
     from datadiet.engine import dsir_select
 
     targets = list(kw["target"])
+    twice = sorted({t for t in targets if targets.count(t) > 1})
+    if twice:
+        raise DataError(f"--target {twice[0]} is given more than once; give each target dataset once")
     if len(targets) == 1:
         target: Any = targets[0]
     else:

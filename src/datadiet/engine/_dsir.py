@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -28,15 +28,44 @@ from datadiet.signals._table import Columns, check_on_null
 __all__ = ["dsir_select", "target_counts"]
 
 
-def target_counts(target: Any, text: str = "text", *, buckets: int = DEFAULT_BUCKETS, n_jobs: int = 1,
+def target_text_columns(text: Any, names: list[str]) -> list[str]:
+    """The text column of each named target.
+
+    ``text`` is one column for every target, ``"COL1,COL2,..."`` or a sequence with one
+    column per target in order, or a mapping target name -> column.
+
+    Examples
+    --------
+    >>> target_text_columns("body", ["a", "b"]), target_text_columns("title,body", ["a", "b"])
+    (['body', 'body'], ['title', 'body'])
+    """
+    if isinstance(text, Mapping):
+        missing = [n for n in names if n not in text]
+        if missing:
+            raise DataError(f"target_text names no column for target(s) {', '.join(map(repr, missing))}; "
+                            f"give one column per target: {', '.join(map(repr, names))}")
+        return [str(text[n]) for n in names]
+    cols = [c.strip() for c in text.split(",")] if isinstance(text, str) else [str(c) for c in text]
+    if len(cols) == 1:
+        return cols * len(names)
+    if len(cols) != len(names):
+        raise DataError(f"--target-text lists {len(cols)} columns but there are {len(names)} targets; "
+                        "give one column for all targets or one per --target, in order (COL1,COL2,...)")
+    return cols
+
+
+def target_counts(target: Any, text: Any = "text", *, buckets: int = DEFAULT_BUCKETS, n_jobs: int = 1,
                   cache: Any = False) -> TargetCounts:
     """Hashed n-gram counts of each target, streamed from disk.
 
-    ``target`` is a dataset (anything :func:`~datadiet.io.open_source` reads; its
-    ``text`` column is used), a sequence of texts, or a mapping name -> either.
+    ``target`` is a dataset (anything :func:`~datadiet.io.open_source` reads), a
+    sequence of texts, or a mapping name -> either. ``text`` names the text column of
+    target datasets: one for all, or one per target (see :func:`target_text_columns`).
     """
     names, rows = [], []
-    for name, t in target_items(target):
+    items = target_items(target)
+    texts = target_text_columns(text, [n for n, _ in items])
+    for (name, t), text in zip(items, texts, strict=True):
         what = "the target" if name == "target" else f"target {name!r}"
         if is_texts(t):
             col = "text"
@@ -73,7 +102,7 @@ def _null_rows(src: Any, columns: Columns) -> np.ndarray | None:
 
 
 def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None, mode: str = "resample",
-                sampling: str = "gumbel", buckets: int = DEFAULT_BUCKETS, target_text: str | None = None,
+                sampling: str = "gumbel", buckets: int = DEFAULT_BUCKETS, target_text: Any = None,
                 proportions: Any = None, smoothing: float = 1.0, clip: float | None = 20.0,
                 seed: int | np.random.Generator | None = 0, allow_all: bool = False, n_jobs: int = 1,
                 cache: Any = True, batch_size: int = 65536, engine: Any = None) -> Selection:
@@ -93,8 +122,9 @@ def dsir_select(pool: Any, target: Any, columns: Columns, *, budget: Any = None,
         See :class:`datadiet.select.DSIRSelector`.
     columns : Columns
         ``text`` (required), ``id`` and ``tokens`` of the pool.
-    target_text : str, optional
-        Text column of target datasets (default: ``columns.text``).
+    target_text : str, sequence of str or mapping, optional
+        Text column of target datasets (default: ``columns.text``): one for all targets,
+        ``"COL1,COL2"`` or a sequence with one per target, or a mapping target name -> column.
     cache : bool or SignalCache, default True
     n_jobs : int, default 1
         Featurising threads.

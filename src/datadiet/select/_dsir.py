@@ -294,7 +294,9 @@ class DSIRSelector(BaseSelector):
               "(datasets on disk: datadiet.engine.dsir_select)", cli=False),
         *IMPORTANCE_PARAMS,
         Param("buckets", "int", DEFAULT_BUCKETS, "hash buckets of the n-gram features", low=1, high=2**32),
-        Param("target_text", "str", "text", "text column of the target datasets"),
+        Param("target_text", "str", "text", "text column of the target datasets: one for all, or one per "
+              "target ('COL1,COL2', in target order; in Python also a list or a mapping name -> column)",
+              also=(list, tuple, dict), metavar="COL[,COL...]"),
         Param("proportions", "any", None, "budget share per target (default ∝ its number of n-grams)", cli=False),
         Param("smoothing", "float", 1.0, "additive pseudo-count of both n-gram models", low=0, low_open=True),
         Param("n_jobs", "int", 1, "threads featurising the text", low=1, aliases=("--jobs",)),
