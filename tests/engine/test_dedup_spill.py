@@ -166,3 +166,27 @@ def test_killed_verification_resumes_at_the_first_unfinished_chunk(bbc_nulls, tm
                            cache_root=tmp_path / "f")
     same_result(fresh, again)
     assert fresh.selection_.info["streamed"]["verify_text_passes"] == passes + 2
+
+
+def test_partition_links_of_a_later_round_join_to_the_band_links(bbc):
+    """Later rounds redo only the buckets that lost a row (changed), leaving the dropped rows out."""
+    sig, _ = minhash_signatures(bbc.column("text"), num_perm=64)
+    n = len(sig)
+    rank = np.random.default_rng(1).permutation(n)
+    keys = band_keys(sig, np.arange(n), 32, 2)
+    a0, b0 = band_links(sig, np.arange(n), rank, 32, 2, keys=keys)
+    dropped = np.unique(np.where(rank[a0] < rank[b0], a0, b0))  # the bucket heads leave
+    active = np.ones(n, dtype=bool)
+    active[dropped] = False
+    changed = ~active
+    want = set(zip(*(x.tolist() for x in band_links(sig, np.flatnonzero(active), rank, 32, 2, keys=keys,
+                                                    changed=dropped)), strict=True))
+    band = np.repeat(np.arange(32, dtype=np.uint64), n)
+    key, row = np.ascontiguousarray(keys.T).ravel(), np.tile(np.arange(n), 32)
+    got = set()
+    for p in range(3):
+        m = (key % np.uint64(3) == p) & (active | changed)[row]
+        a, b = group_links(band[m], key[m], row[m], rank, changed)
+        got |= set(zip(a.tolist(), b.tolist(), strict=True))
+    assert got == want and len(want) >= 5
+    assert not (set(dropped.tolist()) & {x for pair in got for x in pair})

@@ -212,7 +212,8 @@ def group_links(k1: np.ndarray, k2: np.ndarray, rows: np.ndarray, rank: np.ndarr
 
     The head of a group is its lowest-``rank`` row (``rank`` indexed by row; ``None``:
     the row itself). With ``changed`` (a boolean mask indexed by row), only groups
-    holding a changed row give links. This is :func:`band_links`'s bucketing for one
+    holding a changed row give links, and the changed rows (dropped by the previous
+    round, so no longer active) are left out of them. This is :func:`band_links`'s bucketing for one
     partition of ``(band, key, row)`` (or ``(exact key high, low, row)``) entries: the
     same links, whatever the partitioning, once the partitions' links are joined.
 
@@ -222,6 +223,19 @@ def group_links(k1: np.ndarray, k2: np.ndarray, rows: np.ndarray, rank: np.ndarr
     >>> a.tolist(), b.tolist()
     ([4], [2])
     """
+    if changed is not None and rows.size:
+        # the groups holding a changed row; the changed rows themselves (no longer active) take no part
+        order = np.lexsort((k2, k1))
+        k1, k2, rows = k1[order], k2[order], rows[order]
+        new = np.empty(rows.size, dtype=bool)
+        new[0] = True
+        new[1:] = (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1])
+        gid = np.cumsum(new) - 1
+        ch = changed[rows]
+        hit = np.zeros(int(gid[-1]) + 1, dtype=bool)
+        hit[gid[ch]] = True
+        keep = hit[gid] & ~ch
+        k1, k2, rows = k1[keep], k2[keep], rows[keep]
     if rows.size < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     r = rows if rank is None else rank[rows]
@@ -233,11 +247,6 @@ def group_links(k1: np.ndarray, k2: np.ndarray, rows: np.ndarray, rank: np.ndarr
     new[1:] = (k1s[1:] != k1s[:-1]) | (k2s[1:] != k2s[:-1])
     start = np.maximum.accumulate(np.where(new, np.arange(m), 0))
     member = ~new
-    if changed is not None:
-        gid = np.cumsum(new) - 1
-        hit = np.zeros(int(gid[-1]) + 1, dtype=bool)
-        hit[gid[changed[rs]]] = True
-        member &= hit[gid]
     return rs[member].astype(np.int64), rs[start[member]].astype(np.int64)
 
 

@@ -167,19 +167,20 @@ def group_partition(task: dict[str, Any], shared: dict[str, Any]) -> tuple[np.nd
     rows), ``rank`` (or ``None``: row order), ``changed`` (or ``None``). Runs as a task
     of either engine; reads only its partition.
     """
-    active = shared["active"]
+    active, changed = shared["active"], shared["changed"]
+    take = active if changed is None else active | changed  # changed rows name the buckets to redo
     parts = []
     for path, offset in zip(task["paths"], task["offsets"], strict=True):
         e = np.load(path)
         e["row"] += offset
-        e = e[active[e["row"]]]  # rows dropped by an earlier stage or round take no part
+        e = e[take[e["row"]]]  # rows dropped by an earlier stage or round take no part
         if e.size:
             parts.append(e)
     if not parts:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     entries = np.concatenate(parts)
     del parts
-    a, b = group_links(entries["k1"], entries["k2"], entries["row"], shared["rank"], shared["changed"])
+    a, b = group_links(entries["k1"], entries["k2"], entries["row"], shared["rank"], changed)
     del entries
     if a.size == 0:
         return a, b
