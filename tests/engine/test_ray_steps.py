@@ -124,3 +124,19 @@ def test_streamed_dedup_on_ray_drops_what_the_local_engine_drops(ray_run, result
     for col in ("id", "kept", "reason", "duplicate_of", "dup_method"):
         assert ray_t.column(col).to_pylist() == loc_t.column(col).to_pylist(), col
     assert ray_t.column("reason").to_pylist().count("null_text") == 14
+
+
+def test_semantic_dedup_with_a_model_on_ray_skips_null_texts_as_locally(ray_run, results, tmp_path):
+    """--model on Ray embeds the rows with a null text as '' and the dedup leaves them out (null_text)."""
+    r = results["cli"]["dedup_sem_nulls"]
+    assert r["exit_code"] == 0, r["output"]
+    rtn = ray_run / "rt_nulls"
+    loc = CliRunner().invoke(cli, ["dedup", str(rtn), "--text", "text", "--id", "id", "--model", "static",
+                                   "--semantic", "0.95", "--no-exact", "--on-null", "skip", "-o",
+                                   str(tmp_path / "s.parquet"), "-q"])
+    assert loc.exit_code == 0, loc.output
+    ray_t, loc_t = pq.read_table(ray_run / "out" / "dedup_sem_nulls.parquet"), pq.read_table(tmp_path / "s.parquet")
+    for col in ("id", "kept", "reason", "duplicate_of"):
+        assert ray_t.column(col).to_pylist() == loc_t.column(col).to_pylist(), col
+    reasons = ray_t.column("reason").to_pylist()
+    assert reasons.count("null_text") == 14 and reasons.count("duplicate") > 0

@@ -111,10 +111,10 @@ def _signals(data: Any, cols: Any, near: Any, model: str | None, what: str, engi
 
         if engine == "local":
             vec = embed_source(source, cols.text, model, cache=True, on_null=cols.on_null)
-        else:  # null texts are refused on Ray
+        else:  # null texts as on the local engine: embedded as '', left out as null_text with --on-null skip
             from datadiet.engine import embed_on_engine
 
-            vec = embed_on_engine(source, cols.text, model, engine)
+            vec = embed_on_engine(source, cols.text, model, engine, on_null=cols.on_null)
         sig.vectors = np.asarray(vec, dtype=np.float32)
     return source, sig
 
