@@ -77,7 +77,9 @@ def bbc() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
     return vec[~test], y[~test], vec[test], y[test], "cosine"
 
 
-def select(method: str, x: np.ndarray, y: np.ndarray, budget: int, seed: int, metric: str) -> np.ndarray:
+def select(method: str, x: np.ndarray, y: np.ndarray, budget: int, seed: int, metric: str,
+           tally: dict[str, int] | None = None) -> np.ndarray:
+    """Indices ``method`` keeps; for ``auto`` the rule it chose is counted in ``tally``."""
     from datadiet import select as S
     from datadiet.signals import Signals
 
@@ -94,7 +96,12 @@ def select(method: str, x: np.ndarray, y: np.ndarray, budget: int, seed: int, me
         "kcenter": lambda: S.KCenterSelector(metric=metric, **kw),
         "facility-location": lambda: S.FacilityLocationSelector(metric=metric, n_neighbors=20, **kw),
     }[method]
-    return make().fit(sig).selected_indices_
+    sel = make().fit(sig)
+    if method.startswith("auto") and tally is not None:
+        info = sel.selection_.metrics["auto"]
+        rule = info["method"] + (f"-{info['params']['rows_per_cluster']}" if "rows_per_cluster" in info["params"] else "")
+        tally[rule] = tally.get(rule, 0) + 1
+    return sel.selected_indices_
 
 
 def accuracy(x: np.ndarray, y: np.ndarray, xt: np.ndarray, yt: np.ndarray, idx: np.ndarray) -> float:
@@ -132,12 +139,13 @@ def run(name: str, seeds: int, budgets: list[float], methods: list[str]) -> str:
     full = accuracy(x, y, xt, yt, np.arange(len(x)))
     res: dict[str, dict[float, list[float]]] = {m: {} for m in methods}
     secs: dict[str, float] = dict.fromkeys(methods, 0.0)
+    chosen: dict[tuple[str, float], dict[str, int]] = {}
     for b in budgets:
         k = max(2, int(round(b * len(x))))
         for m in methods:
             for s in range(seeds):
                 t = time.perf_counter()
-                idx = select(m, x, y, k, s, metric)
+                idx = select(m, x, y, k, s, metric, chosen.setdefault((m, b), {}))
                 secs[m] += time.perf_counter() - t
                 res[m].setdefault(b, []).append(accuracy(x, y, xt, yt, idx))
             print(name, b, m, f"{100 * np.mean(res[m][b]):.2f}", flush=True)
@@ -147,6 +155,20 @@ def run(name: str, seeds: int, budgets: list[float], methods: list[str]) -> str:
         cells = [f"{100 * np.mean(res[m][b]):.2f} ± {100 * np.std(res[m][b]):.2f}" for b in budgets]
         rows.append(f"| {m} | " + " | ".join(cells) + f" | {secs[m]:.1f} |")
     rows.append(f"| full data (ceiling) | {100 * full:.2f} |" + " |" * len(budgets))
+    # difference to random: mean ± standard error of the difference of the two means (independent draws)
+    rows += ["", "Difference to random (points), mean ± standard error:", "",
+             "| method | " + " | ".join(f"{100 * b:g}%" for b in budgets) + " | mean over budgets | rule chosen |",
+             "|" + "---|" * (len(budgets) + 3)]
+    for m in methods:
+        if m == "random":
+            continue
+        diffs = [100 * (np.mean(res[m][b]) - np.mean(res["random"][b])) for b in budgets]
+        ses = [100 * np.sqrt(np.var(res[m][b], ddof=1) / len(res[m][b]) + np.var(res["random"][b], ddof=1) /
+                             len(res["random"][b])) if seeds > 1 else 0.0 for b in budgets]
+        rules = "; ".join(f"{100 * b:g}%: " + ", ".join(f"{r} {c}" for r, c in sorted(chosen[(m, b)].items()))
+                          for b in budgets if chosen.get((m, b)))
+        rows.append(f"| {m} | " + " | ".join(f"{d:+.2f} ± {e:.2f}" for d, e in zip(diffs, ses)) +
+                    f" | {np.mean(diffs):+.2f} | {rules} |")
     desc = {"fashion": f"Fashion-MNIST, PCA-64 of pixels/255, train {len(x):,} / test {len(xt):,}, l2 metric",
             "rt": f"Rotten Tomatoes fresh vs rotten, all-MiniLM-L6-v2 (384-d), train {len(x):,} / test "
                   f"{len(xt):,}, cosine metric",

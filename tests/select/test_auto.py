@@ -1,10 +1,11 @@
-"""``auto`` (issue 14): a stratified random floor, prototypes only when a labelled check says they help."""
+"""``auto`` (issue 14): a stratified random floor; prototypes at tiny budgets only where a check says they help."""
 
 import numpy as np
 import pytest
 
-from datadiet.select import AutoSelector
-from datadiet.select._auto import auto_rule, centroid_check
+from datadiet.select import AutoSelector, RandomSelector
+from datadiet.select._auto import STABILITY_AT_LEAST, auto_candidates, auto_rule, centroid_check
+from datadiet.select._clusterability import adjusted_rand, cluster_stability
 from datadiet.signals import HashedEncoder, Signals
 
 
@@ -16,13 +17,35 @@ def bbc_hashed(bbc):
     return Signals.from_arrays(bbc.column("id"), vectors=vec, groups=bbc.column("topic"))
 
 
-def test_label_free_small_budget_is_cluster_stratified_random(bbc_hashed):
-    sig = Signals.from_arrays(bbc_hashed.ids, vectors=bbc_hashed.vectors)
-    budget = 45  # 2% of 2,225 articles: prototypes would have been picked before issue 14
-    sel = AutoSelector(budget=budget, seed=3).fit(sig)
+@pytest.fixture(scope="module")
+def fashion_pixels():
+    """3,000 Fashion-MNIST test images, pixels / 255 (image features: strongly clustered)."""
+    from datadiet._testing import fashion_mnist
+
+    x, y = fashion_mnist("test")
+    return x[:3000] / 255.0, y[:3000]
+
+
+def test_label_free_on_a_continuum_is_exactly_random():
+    # synthetic on purpose: a Gaussian cloud has no clusters, so k-means restarts disagree
+    x = np.random.default_rng(0).normal(size=(3000, 16))
+    sig = Signals.from_arrays(np.arange(3000), vectors=x)
+    for budget in (3, 30, 900):  # 0.1%, 1%, 30%
+        sel = AutoSelector(budget=budget, seed=3, metric="l2").fit(sig)
+        info = sel.selection_.metrics["auto"]
+        assert sel.chosen_method_ == info["method"] == "random" and "no clear clusters" in info["why"]
+        assert info["clusterability"]["stability"] < STABILITY_AT_LEAST and info["seconds"] >= 0
+        assert sel.selected_indices_.tolist() == RandomSelector(budget=budget, seed=3).fit(sig).selected_indices_.tolist()
+
+
+def test_label_free_floor_on_clusters_is_cluster_stratified_random(fashion_pixels):
+    x, _ = fashion_pixels
+    sig = Signals.from_arrays(np.arange(len(x)), vectors=x)
+    budget = 150  # 5%
+    sel = AutoSelector(budget=budget, seed=3, metric="l2").fit(sig)
     info = sel.selection_.metrics["auto"]
-    assert sel.chosen_method_ == info["method"] == "stratified-random"
-    assert "no labels" in info["why"] and info["stratified_by_group"] is False
+    assert sel.chosen_method_ == info["method"] == "stratified-random" and "budget >= 2%" in info["why"]
+    assert info["clusterability"]["stability"] >= STABILITY_AT_LEAST and info["stratified_by_group"] is False
     cluster = np.asarray(sel.selection_.extra["cluster"])
     sizes = np.bincount(cluster)
     kept = np.bincount(cluster[sel.selected_indices_], minlength=len(sizes))
@@ -30,8 +53,49 @@ def test_label_free_small_budget_is_cluster_stratified_random(bbc_hashed):
     # proportional allocation: every cluster gets its share of the budget, rounded
     assert np.all(np.abs(kept - sizes * budget / len(sig)) < 1)
     # random within a cluster: another seed draws other rows
-    other = AutoSelector(budget=budget, seed=4).fit(sig).selected_indices_
+    other = AutoSelector(budget=budget, seed=4, metric="l2").fit(sig).selected_indices_
     assert set(other.tolist()) != set(sel.selected_indices_.tolist())
+
+
+def test_label_free_tiny_budget_on_clustered_images_uses_prototypes(fashion_pixels):
+    x, _ = fashion_pixels
+    sig = Signals.from_arrays(np.arange(len(x)), vectors=x)
+    sel = AutoSelector(budget=30, seed=1, metric="l2").fit(sig)
+    info = sel.selection_.metrics["auto"]
+    assert info["clusterability"]["stability"] >= STABILITY_AT_LEAST
+    assert sel.chosen_method_ == info["method"] == "prototypes" and "(clusters), budget < 2%" in info["why"]
+    assert len(sel.selected_indices_) == 30
+    # one prototype per k-means cluster: every cluster covered
+    assert sel.selection_.metrics["coverage"]["clusters_covered"] == 1.0
+    # at 2% and above the floor
+    assert AutoSelector(budget=60, seed=1, metric="l2").fit(sig).chosen_method_ == "stratified-random"
+
+
+def test_cluster_stability_separates_clusters_from_a_continuum(fashion_pixels):
+    x, _ = fashion_pixels
+    cloud = np.random.default_rng(1).normal(size=(2000, 16))
+    s_img = cluster_stability(x, np.arange(len(x)), "l2", 0)
+    s_cloud = cluster_stability(cloud, np.arange(len(cloud)), "l2", 0)
+    assert s_img["stability"] > STABILITY_AT_LEAST > s_cloud["stability"]
+    assert s_img["ks"] == [5, 10, 20] and s_img["rows"] == 3000
+    # the sample is chosen by id, so row order does not matter
+    perm = np.random.default_rng(2).permutation(len(x))
+    assert cluster_stability(x[perm], perm, "l2", 0)["stability"] == pytest.approx(s_img["stability"], abs=1e-6)
+    # too few rows to compare clusterings: 0.0, the floor
+    assert cluster_stability(cloud[:40], np.arange(40), "l2", 0)["stability"] == 0.0
+
+
+def test_adjusted_rand_matches_its_definition():
+    a = np.array([0, 0, 0, 1, 1, 1, 2, 2])
+    assert adjusted_rand(a, 5 - a) == 1.0  # same partition, other names
+    b = np.array([0, 0, 1, 1, 2, 2, 0, 1])
+    # brute force over pairs: Rand index, and its expectation under random labelings of the same sizes
+    i, j = np.triu_indices(len(a), 1)
+    same_a, same_b = a[i] == a[j], b[i] == b[j]
+    n_pairs = len(i)
+    expected = same_a.sum() * same_b.sum() / n_pairs
+    ari = ((same_a & same_b).sum() - expected) / ((same_a.sum() + same_b.sum()) / 2 - expected)
+    assert adjusted_rand(a, b) == pytest.approx(ari)
 
 
 def test_with_labels_small_budget_records_the_check_and_keeps_label_shares(bbc_hashed):
@@ -40,9 +104,12 @@ def test_with_labels_small_budget_records_the_check_and_keeps_label_shares(bbc_h
     for budget in (10, 25):
         sel = AutoSelector(budget=budget, seed=1).fit(bbc_hashed)
         info = sel.selection_.metrics["auto"]
-        assert info["stratified_by_group"] is True and set(info["check"]) == {"floor", "prototypes"}
-        winner = "prototypes" if info["check"]["prototypes"] > info["check"]["floor"] else "stratified-random"
-        assert info["method"] == sel.chosen_method_ == winner and "check" in info["why"]
+        check = info["check"]
+        assert info["stratified_by_group"] is True and set(check) == {"floor", "prototypes-1", "prototypes-3"}
+        best = max(check, key=lambda k: (check[k], k == "floor"))  # ties keep the floor
+        rule = info["method"] + (f"-{info['params']['rows_per_cluster']}" if info["method"] == "prototypes" else "")
+        assert rule == ("stratified-random" if best == "floor" else best) and "check" in info["why"]
+        assert sel.chosen_method_ == info["method"]
         kept = np.bincount(bbc_hashed.groups[sel.selected_indices_], minlength=len(sizes))
         assert np.all(np.abs(kept - sizes * budget / n) < 1)  # every topic proportionally, whichever rule won
 
@@ -56,5 +123,8 @@ def test_centroid_check_scores_what_it_picked(bbc_hashed):
 
 
 def test_rule_table():
-    assert auto_rule(0.001)[0] == auto_rule(0.5)[0] == auto_rule(0.5, grouped=True)[0] == "stratified-random"
+    assert auto_rule(0.5, grouped=True)[0] == auto_rule(0.03, stability=0.9)[0] == "stratified-random"
+    assert auto_rule(0.001)[0] == auto_rule(0.5, stability=STABILITY_AT_LEAST - 0.01)[0] == "random"
+    assert auto_rule(0.001, stability=STABILITY_AT_LEAST)[0] == "prototypes"
     assert auto_rule(0.019, grouped=True)[0] == "prototypes"
+    assert auto_candidates(0.019, grouped=False) == [] and len(auto_candidates(0.019, grouped=True)) == 2
