@@ -140,3 +140,21 @@ def test_semantic_dedup_with_a_model_on_ray_skips_null_texts_as_locally(ray_run,
         assert ray_t.column(col).to_pylist() == loc_t.column(col).to_pylist(), col
     reasons = ray_t.column("reason").to_pylist()
     assert reasons.count("null_text") == 14 and reasons.count("duplicate") > 0
+
+
+def test_select_and_embed_with_a_model_on_ray_skip_null_texts_as_locally(ray_run, results, tmp_path):
+    """`select --model` and `embed` on Ray follow --on-null skip: the same selection and vectors as in-process."""
+    rtn = ray_run / "rt_nulls"
+    for name in ("select_nulls", "embed_nulls"):
+        assert results["cli"][name]["exit_code"] == 0, results["cli"][name]["output"]
+    loc = CliRunner().invoke(cli, ["select", "kcenter", str(rtn), "--text", "text", "--id", "id", "--model", "static",
+                                   "--budget", "200", "--on-null", "skip", "-o", str(tmp_path / "k.parquet"), "-q"])
+    assert loc.exit_code == 0, loc.output
+    ray_t, loc_t = pq.read_table(ray_run / "out" / "select_nulls.parquet"), pq.read_table(tmp_path / "k.parquet")
+    for col in ("id", "kept", "reason"):
+        assert ray_t.column(col).to_pylist() == loc_t.column(col).to_pylist(), col
+    assert ray_t.column("reason").to_pylist().count("null_text") == 14
+    loc = CliRunner().invoke(cli, ["embed", str(rtn), "--text", "text", "--model", "static", "--on-null", "skip",
+                                   "-o", str(tmp_path / "e.npy"), "-q"])
+    assert loc.exit_code == 0, loc.output
+    np.testing.assert_allclose(np.load(ray_run / "out" / "emb_nulls.npy"), np.load(tmp_path / "e.npy"), atol=1e-6)
