@@ -245,12 +245,17 @@ def _near_table(lines: list[str], runs: dict, texts) -> None:
 
 
 def _semantic_table(lines: list[str], n: int) -> None:
+    import os
+
     from datadiet.dedup._semantic import greedy_links
 
+    load = [os.getloadavg()]
     sem = {"datadiet": run_isolated(OURS_SEM.format(n=n, c=COSINE, vec=OUT / "vec.npy", out=OUT / "dd_sem.npy",
-                                                    dropped=OUT / "dd_sem_dropped.npy")),
-           "semhash 0.5.0": run_isolated(SEMHASH.format(n=n, c=COSINE, out=OUT / "sh_sem.npy",
-                                                       dropped=OUT / "sh_sem_dropped.npy"))}
+                                                    dropped=OUT / "dd_sem_dropped.npy"))}
+    load.append(os.getloadavg())
+    sem["semhash 0.5.0"] = run_isolated(SEMHASH.format(n=n, c=COSINE, out=OUT / "sh_sem.npy",
+                                                      dropped=OUT / "sh_sem_dropped.npy"))
+    load.append(os.getloadavg())
     print(sem, flush=True)
     t0 = time.perf_counter()
     ref = true_cosine_pairs(np.load(OUT / "vec.npy"), COSINE)
@@ -265,9 +270,12 @@ def _semantic_table(lines: list[str], n: int) -> None:
               f"Reference dedup: greedy keep in row order over every exact pair: {len(ref_set):,} documents "
               "dropped. Dropped-set agreement: precision = share of a tool's dropped documents the reference "
               "drops, recall = share of the reference's dropped documents the tool drops.", "",
-              "| tool | wall (s, incl. encoding) | wall vs semhash | peak RSS (MB) | dropped-set precision | "
-              "dropped-set recall | dropped-set F1 | pair recall | pair precision | docs dropped |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "Load average (1 / 5 / 15 min) before datadiet, before semhash, after semhash: "
+              + "; ".join(" / ".join(f"{v:.2f}" for v in la) for la in load) + ".", "",
+              "| tool | wall (s, incl. encoding) | of which encoding (s) | wall vs semhash | peak RSS (MB) | "
+              "dropped-set precision | dropped-set recall | dropped-set F1 | pair recall | pair precision | "
+              "docs dropped |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, f, fd in (("datadiet", "dd_sem.npy", "dd_sem_dropped.npy"),
                         ("semhash 0.5.0", "sh_sem.npy", "sh_sem_dropped.npy")):
         r = sem[name]
@@ -277,7 +285,8 @@ def _semantic_table(lines: list[str], n: int) -> None:
         both = len(dropped & ref_set)
         prec, rec = both / max(len(dropped), 1), both / max(len(ref_set), 1)
         f1 = 2 * prec * rec / max(prec + rec, 1e-12)
-        lines.append(f"| {name} | {r['wall_s']:.2f} | {r['wall_s'] / sh_wall:.2f}x | {r['peak_rss_mb']:.0f} | "
+        enc = f"{r['encode_s']:.2f}" if "encode_s" in r else "(inside)"
+        lines.append(f"| {name} | {r['wall_s']:.2f} | {enc} | {r['wall_s'] / sh_wall:.2f}x | {r['peak_rss_mb']:.0f} | "
                      f"{prec:.4f} | {rec:.4f} | {f1:.4f} | {m['recall']:.4f} | {m['precision']:.4f} | "
                      f"{len(dropped):,} |")
 

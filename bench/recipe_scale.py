@@ -9,8 +9,10 @@ of the original) — replicated and perturbed real text, so dedup has real work.
 written as 8 Parquet shards. The recipe: exact + near dedup -> DSIR toward BBC tech
 articles -> balance by source. Each step's time and the process's peak RSS during the
 step come from ``run.json``. Then the same recipe is started fresh, killed (SIGKILL)
-once near dedup has finished half of its signature batches, and restarted: the time to
-finish is compared with the fresh run.
+in the dedup step, and restarted, twice: once when its first pass has finished half of
+its blocks (a block's keys are spilled and its ``part-*.npz`` written), once when its
+verification has finished 4 chunks of candidate pairs (``verify-*.npy``). The time to
+finish is compared with the fresh run, and the selection with the fresh run's.
 """
 
 from __future__ import annotations
@@ -78,21 +80,33 @@ def target_file(folder: Path) -> Path:
     return p
 
 
-def run_recipe(folder: Path, out: Path, kill_when_parts: int | None = None) -> tuple[float, bool]:
-    """Run ``datadiet run`` in a child; with ``kill_when_parts``, SIGKILL it once that many MinHash parts exist."""
+def run_recipe(folder: Path, out: Path, kill_when: tuple[str, int] | None = None) -> tuple[float, bool]:
+    """Run ``datadiet run`` in a child; with ``kill_when=(GLOB, COUNT)``, SIGKILL it once COUNT files
+    matching GLOB exist under the cache (``part-*.npz``: finished dedup blocks; ``verify-*.npy``:
+    finished verification chunks)."""
     cmd = [sys.executable, "-m", "datadiet", "run", str(folder / "recipe.yaml"), "-o", str(out), "-q"]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=folder, env={**os.environ, "DATADIET_CACHE_DIR": str(folder / "cache")})
     killed = False
     while proc.poll() is None:
         time.sleep(0.2)
-        if kill_when_parts is not None and len(list((folder / "cache").rglob("part-*.npz"))) >= kill_when_parts:
+        if kill_when is not None and len(list((folder / "cache").rglob(kill_when[0]))) >= kill_when[1]:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             killed = True
     if not killed and proc.returncode != 0:
         raise SystemExit(f"the recipe failed (exit {proc.returncode})")
     return time.perf_counter() - t0, killed
+
+
+def kill_and_resume(folder: Path, name: str, kill_when: tuple[str, int]) -> tuple[bool, float, bool]:
+    """A fresh run killed at ``kill_when``, then restarted: (killed, seconds to finish, same selection)."""
+    shutil.rmtree(folder / "cache", ignore_errors=True)
+    shutil.rmtree(folder / name, ignore_errors=True)
+    _, killed = run_recipe(folder, folder / name, kill_when)
+    resumed_s, _ = run_recipe(folder, folder / name)
+    same = pq.read_table(folder / name / "selection.parquet").equals(pq.read_table(folder / "fresh" / "selection.parquet"))
+    return killed, resumed_s, same
 
 
 def main(argv: list[str]) -> None:
@@ -103,23 +117,27 @@ def main(argv: list[str]) -> None:
     (folder / "recipe.yaml").write_text(RECIPE.format(target=tgt))
     pool_desc = describe(pq.read_table(shards))
     shutil.rmtree(folder / "cache", ignore_errors=True)
+    shutil.rmtree(folder / "fresh", ignore_errors=True)  # a finished run.json would skip every step
     fresh_s, _ = run_recipe(folder, folder / "fresh")
     stats = json.loads((folder / "fresh" / "run.json").read_text())["stats"]
-    # kill in the middle of near dedup: the MinHash batches of 65,536 rows
-    shutil.rmtree(folder / "cache", ignore_errors=True)
-    batches = -(-n_docs // 65536)
-    _, killed = run_recipe(folder, folder / "killed", kill_when_parts=max(1, batches // 2))
-    resumed_s, _ = run_recipe(folder, folder / "killed")
+    # kill in the middle of dedup: (1) in its first pass, once half of its blocks (the batches of
+    # 65,536 rows of each shard) are spilled; (2) while verifying, once 4 chunks of pairs are verified
+    batches = sum(-(-pq.ParquetFile(p).metadata.num_rows // 65536) for p in shards.glob("*.parquet"))
+    half = max(1, batches // 2)
+    k1, r1, same1 = kill_and_resume(folder, "killed", ("part-*.npz", half))
+    k2, r2, same2 = kill_and_resume(folder, "killed_verify", ("verify-*.npy", 4))
+    load = open("/proc/loadavg").read().split()[:3]
     lines = [f"# Recipe at scale: {n_docs:,} documents", "",
              f"Pool: {pool_desc} (real text replicated and perturbed; see bench/recipe_scale.py).", "",
-             f"Command: `python -m bench recipe_scale {n_docs}`", "",
+             f"Command: `python -m bench recipe_scale {n_docs}`; load average at the end: {' '.join(load)}", "",
              "| step | seconds | peak RSS of the process during the step (MB) |", "|---|---|---|"]
     for name, s in stats.items():
         lines.append(f"| {name} | {s['seconds']:.1f} | {s['peak_rss_mb']} |")
     lines += ["", f"Fresh run, end to end: {fresh_s:.1f} s.",
-              f"Killed in near dedup after {max(1, batches // 2)} of {batches} signature batches "
-              f"(killed: {killed}); the restarted run finished in {resumed_s:.1f} s "
-              f"({resumed_s / fresh_s:.2f}x the fresh run)."]
+              f"Killed in dedup's first pass after {half} of {batches} blocks (killed: {k1}); the restarted run "
+              f"finished in {r1:.1f} s ({r1 / fresh_s:.2f}x the fresh run); same selection: {same1}.",
+              f"Killed in dedup's verification after 4 chunks (killed: {k2}); the restarted run finished in "
+              f"{r2:.1f} s ({r2 / fresh_s:.2f}x the fresh run); same selection: {same2}."]
     text = "\n".join(lines) + "\n"
     print(text)
     write_markdown("recipe_scale", text)

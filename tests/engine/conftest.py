@@ -36,8 +36,19 @@ def write_vectors(vec, d):
     return d
 
 
+def write_parquet_shards(table, d, parts):
+    """``table`` as ``parts`` Parquet shards (Rotten Tomatoes with its null texts, for streamed dedup)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    d.mkdir(parents=True, exist_ok=True)
+    for i, idx in enumerate(np.array_split(np.arange(table.num_rows), parts)):
+        pq.write_table(table.take(pa.array(idx)), d / f"p{i}.parquet")
+    return d
+
+
 @pytest.fixture(scope="session")
-def ray_run(bbc, tmp_path_factory):
+def ray_run(bbc, rt_nulls, tmp_path_factory):
     """Run tests/engine/ray_script.py once under Ray; returns the folder of its inputs and outputs."""
     pytest.importorskip("ray")
     if shutil.which("unshare") is None or shutil.which("ip") is None:
@@ -48,6 +59,7 @@ def ray_run(bbc, tmp_path_factory):
     base = tmp_path_factory.mktemp("ray")
     write_shards(bbc, base / "shards")
     write_shards(bbc, base / "shards_cli")
+    write_parquet_shards(rt_nulls, base / "rt_nulls", 4)
     from datadiet.index import kmeans
     from datadiet.signals import embed_source
 

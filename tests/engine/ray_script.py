@@ -8,8 +8,10 @@ import numpy as np
 import ray
 from click.testing import CliRunner
 
+import datadiet.engine._dedup_spill as ds
 from datadiet import Columns, GroupBalanceSelector, load_signals
 from datadiet.cli import cli
+from datadiet.dedup import Dedup, NearDedup
 from datadiet.engine import (
     RayEngine,
     assign_on_engine,
@@ -54,6 +56,15 @@ def main():
     lab, dist = assign_on_engine(base / "vectors", "v", vec, eng, spherical=True, batch_size=500)
     np.save(out / "assign_labels.npy", lab)
     np.save(out / "assign_dist.npy", dist)
+    # streamed exact + near dedup: spill pass and partition grouping as Ray tasks, null texts skipped
+    ds.ENTRIES_PER_PARTITION, ds.VERIFY_CHARS = 20_000, 200_000  # many partitions, several verification passes
+    rtn = base / "rt_nulls"
+    d = ds.dedup_streamed(rtn, "text", Dedup(exact=True, near=NearDedup(threshold=0.5, ngram=3), keep="longest"),
+                          load_signals(rtn, Columns(id="id", text="text"), engine=eng), eng, batch_size=1500,
+                          cache_root=base / "spill_cache")
+    np.save(out / "streamed_dup.npy", d.duplicate_of_)
+    res["streamed"] = {"counts": d.selection_.counts(), "metrics": d.selection_.metrics,
+                       "info": d.selection_.info["streamed"]}
     # the commands, on a copy of the shards (so their caches are their own)
     cli_in = str(base / "shards_cli")
     (base / "target.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in tgt))
@@ -62,6 +73,16 @@ def main():
                  "--seed", "2", "--engine", "ray", "-o", str(out / "dsir.parquet"), "-q"],
         "dedup": ["dedup", cli_in, "--text", "text", "--near", "0.8", "--engine", "ray", "-o", str(out / "dedup.parquet"),
                   "-q"],
+        "dedup_nulls": ["dedup", str(rtn), "--text", "text", "--id", "id", "--near", "0.8", "--on-null", "skip",
+                        "--engine", "ray", "-o", str(out / "dedup_nulls.parquet"), "-q"],
+        "dedup_sem_nulls": ["dedup", str(rtn), "--text", "text", "--id", "id", "--model", "static", "--semantic",
+                            "0.95", "--no-exact", "--on-null", "skip", "--engine", "ray", "-o",
+                            str(out / "dedup_sem_nulls.parquet"), "-q"],
+        "select_nulls": ["select", "kcenter", str(rtn), "--text", "text", "--id", "id", "--model", "static",
+                         "--budget", "200", "--on-null", "skip", "--engine", "ray", "-o",
+                         str(out / "select_nulls.parquet"), "-q"],
+        "embed_nulls": ["embed", str(rtn), "--text", "text", "--model", "static", "--on-null", "skip", "--engine",
+                        "ray", "-o", str(out / "emb_nulls.npy"), "-q"],
         "embed": ["embed", cli_in, "--text", "text", "--model", "static", "--engine", "ray", "-o", str(out / "emb.npy"),
                   "-q"],
         "cluster": ["cluster", cli_in, "--text", "text", "--model", "static", "--k", "5", "--engine", "ray", "-o",

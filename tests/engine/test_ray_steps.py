@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from datadiet import Columns
+from datadiet import Columns, load_signals
 from datadiet.cli import cli
 from datadiet.dedup import ExactDedup, minhash_signatures
 from datadiet.engine import dsir_select
@@ -89,3 +89,72 @@ def test_commands_with_engine_ray_write_what_the_local_engine_writes(ray_run, re
     np.testing.assert_allclose(np.load(out / "emb.npy"), np.load(tmp_path / "emb.npy"), atol=1e-6)
     assert pq.read_table(out / "cluster.parquet").column("cluster").to_pylist() == \
         pq.read_table(tmp_path / "cluster.parquet").column("cluster").to_pylist()
+
+
+def test_streamed_dedup_on_ray_drops_what_the_local_engine_drops(ray_run, results, rt_nulls, tmp_path):
+    """Spill pass and partition grouping as Ray tasks: the same drops and ids as in-process, null texts skipped."""
+    import datadiet.engine._dedup_spill as ds
+    from datadiet.dedup import Dedup, NearDedup
+    from datadiet.engine import dedup_streamed
+
+    rtn = ray_run / "rt_nulls"
+    cols = Columns(id="id", text="text")
+    mem = Dedup(exact=True, near=NearDedup(threshold=0.5, ngram=3), keep="longest").fit(load_signals(rtn, cols, keep_text=True))
+    old = ds.ENTRIES_PER_PARTITION, ds.VERIFY_CHARS
+    ds.ENTRIES_PER_PARTITION, ds.VERIFY_CHARS = 20_000, 200_000
+    try:
+        loc = dedup_streamed(rtn, "text", Dedup(exact=True, near=NearDedup(threshold=0.5, ngram=3), keep="longest"), load_signals(rtn, cols),
+                             "local", batch_size=1500, cache_root=tmp_path / "cache")
+    finally:
+        ds.ENTRIES_PER_PARTITION, ds.VERIFY_CHARS = old
+    ray_dup = np.load(ray_run / "out" / "streamed_dup.npy")
+    np.testing.assert_array_equal(ray_dup, mem.duplicate_of_)
+    np.testing.assert_array_equal(ray_dup, loc.duplicate_of_)
+    got = results["streamed"]
+    assert got["counts"] == mem.selection_.counts() and got["counts"]["null_text"] == 14
+    assert got["metrics"] == json.loads(json.dumps(mem.selection_.metrics))
+    assert got["info"]["partitions"] > 5 and got["info"]["verify_text_passes"] >= 1
+    assert got["counts"]["duplicate"] >= 56
+    # the command with --on-null skip on Ray writes what it writes locally
+    assert results["cli"]["dedup_nulls"]["exit_code"] == 0, results["cli"]["dedup_nulls"]["output"]
+    r = CliRunner().invoke(cli, ["dedup", str(rtn), "--text", "text", "--id", "id", "--near", "0.8", "--on-null",
+                                 "skip", "-o", str(tmp_path / "n.parquet"), "-q"])
+    assert r.exit_code == 0, r.output
+    ray_t, loc_t = pq.read_table(ray_run / "out" / "dedup_nulls.parquet"), pq.read_table(tmp_path / "n.parquet")
+    for col in ("id", "kept", "reason", "duplicate_of", "dup_method"):
+        assert ray_t.column(col).to_pylist() == loc_t.column(col).to_pylist(), col
+    assert ray_t.column("reason").to_pylist().count("null_text") == 14
+
+
+def test_semantic_dedup_with_a_model_on_ray_skips_null_texts_as_locally(ray_run, results, tmp_path):
+    """--model on Ray embeds the rows with a null text as '' and the dedup leaves them out (null_text)."""
+    r = results["cli"]["dedup_sem_nulls"]
+    assert r["exit_code"] == 0, r["output"]
+    rtn = ray_run / "rt_nulls"
+    loc = CliRunner().invoke(cli, ["dedup", str(rtn), "--text", "text", "--id", "id", "--model", "static",
+                                   "--semantic", "0.95", "--no-exact", "--on-null", "skip", "-o",
+                                   str(tmp_path / "s.parquet"), "-q"])
+    assert loc.exit_code == 0, loc.output
+    ray_t, loc_t = pq.read_table(ray_run / "out" / "dedup_sem_nulls.parquet"), pq.read_table(tmp_path / "s.parquet")
+    for col in ("id", "kept", "reason", "duplicate_of"):
+        assert ray_t.column(col).to_pylist() == loc_t.column(col).to_pylist(), col
+    reasons = ray_t.column("reason").to_pylist()
+    assert reasons.count("null_text") == 14 and reasons.count("duplicate") > 0
+
+
+def test_select_and_embed_with_a_model_on_ray_skip_null_texts_as_locally(ray_run, results, tmp_path):
+    """`select --model` and `embed` on Ray follow --on-null skip: the same selection and vectors as in-process."""
+    rtn = ray_run / "rt_nulls"
+    for name in ("select_nulls", "embed_nulls"):
+        assert results["cli"][name]["exit_code"] == 0, results["cli"][name]["output"]
+    loc = CliRunner().invoke(cli, ["select", "kcenter", str(rtn), "--text", "text", "--id", "id", "--model", "static",
+                                   "--budget", "200", "--on-null", "skip", "-o", str(tmp_path / "k.parquet"), "-q"])
+    assert loc.exit_code == 0, loc.output
+    ray_t, loc_t = pq.read_table(ray_run / "out" / "select_nulls.parquet"), pq.read_table(tmp_path / "k.parquet")
+    for col in ("id", "kept", "reason"):
+        assert ray_t.column(col).to_pylist() == loc_t.column(col).to_pylist(), col
+    assert ray_t.column("reason").to_pylist().count("null_text") == 14
+    loc = CliRunner().invoke(cli, ["embed", str(rtn), "--text", "text", "--model", "static", "--on-null", "skip",
+                                   "-o", str(tmp_path / "e.npy"), "-q"])
+    assert loc.exit_code == 0, loc.output
+    np.testing.assert_allclose(np.load(ray_run / "out" / "emb_nulls.npy"), np.load(tmp_path / "e.npy"), atol=1e-6)

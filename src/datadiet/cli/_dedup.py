@@ -111,10 +111,10 @@ def _signals(data: Any, cols: Any, near: Any, model: str | None, what: str, engi
 
         if engine == "local":
             vec = embed_source(source, cols.text, model, cache=True, on_null=cols.on_null)
-        else:  # null texts are refused on Ray
+        else:  # null texts as on the local engine: embedded as '', left out as null_text with --on-null skip
             from datadiet.engine import embed_on_engine
 
-            vec = embed_on_engine(source, cols.text, model, engine)
+            vec = embed_on_engine(source, cols.text, model, engine, on_null=cols.on_null)
         sig.vectors = np.asarray(vec, dtype=np.float32)
     return source, sig
 
@@ -167,15 +167,23 @@ def dedup(input: str, output: Path, text_col: str | None, id_col: str | None, ve
     check_output_path(output, overwrite, suffixes=(".parquet",))
     check_output_path(manifest_path(output), overwrite)
     nd = d._parts()[1]
-    with engine_session(engine):
-        source, sig = _signals(source, cols, nd, model, "INPUT", engine)
-        ev = None
-        if against is not None:
-            ev_cols = Columns(text=cols.text, vectors=vectors_col, on_null=cols.on_null)
-            _, ev = _signals(ev_source, ev_cols, None, model, "--against", engine)
     if nd is not None and not quiet:
         click.echo(nd.banding().tradeoff())
-    d.fit(sig, against=ev)
+    if against is None and semantic is None and source.files:
+        # files, exact and near only: keys spilled to partitions, grouped by engine tasks, bounded memory
+        from datadiet.engine import dedup_streamed, load_signals
+
+        with engine_session(engine):
+            sig = load_signals(source, cols, keep_text=False, engine=engine)
+            dedup_streamed(source, str(cols.text), d, sig, engine, on_null=cols.on_null)
+    else:
+        with engine_session(engine):
+            source, sig = _signals(source, cols, nd, model, "INPUT", engine)
+            ev = None
+            if against is not None:
+                ev_cols = Columns(text=cols.text, vectors=vectors_col, on_null=cols.on_null)
+                _, ev = _signals(ev_source, ev_cols, None, model, "--against", engine)
+        d.fit(sig, against=ev)
     sel = d.selection_
     if against is not None:
         sel.info["against"] = against

@@ -68,10 +68,10 @@ def embed(input: str, text_col: str | None, model: str, batch_size: int, output:
     if engine == "local":
         vec = embed_source(source, text_col, model, batch_size=batch_size, on_null=kw.get("on_null") or "skip",
                            stats=stats)
-    else:  # null texts are refused on Ray (one line naming the column)
+    else:
         from datadiet.engine import embed_on_engine
 
-        vec = embed_on_engine(source, text_col, model, engine)
+        vec = embed_on_engine(source, text_col, model, engine, on_null=kw.get("on_null") or "skip")
     seconds = time.perf_counter() - t0
     if output is not None:
         with atomic_path(output) as tmp, open(tmp, "wb") as f:

@@ -44,10 +44,10 @@ def vectors_for(source: Source, columns: Columns, model: str | None, *, batch_si
             return embed_source(source, columns.text or "", model), {"vectors": model}
         if not columns.text:
             raise DataError("--model embeds a text column: name it with --text COL")
-        if on_ray:  # null texts are refused on Ray
+        if on_ray:
             from datadiet.engine import embed_on_engine
 
-            vec = embed_on_engine(source, columns.text, model, engine, cache_dir=cache_dir)
+            vec = embed_on_engine(source, columns.text, model, engine, cache_dir=cache_dir, on_null=columns.on_null)
         else:
             vec = embed_source(source, columns.text, model, batch_size=batch_size, cache_dir=cache_dir,
                                on_null=columns.on_null)

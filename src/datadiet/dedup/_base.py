@@ -131,18 +131,27 @@ class BaseDedup(Declared):
         sig = signals if signals is not None else Signals.from_arrays(**arrays)
         if not isinstance(sig, Signals):
             raise DataTypeError(f"fit takes a Signals object or keyword arrays, got {type(sig).__name__}")
+        return self._fit(sig, against)
+
+    def _fit(self, sig: Signals, against: Signals | None, stages: list[Any] | None = None,
+             lengths: np.ndarray | None = None) -> BaseDedup:
+        """``fit``'s work; ``stages`` (with text-free ``sig``) replaces :meth:`_stages`: the streamed
+        path of ``datadiet.engine`` passes stages that read spilled keys, and ``lengths`` (characters
+        of every row's text) for ``keep='longest'``."""
         full, null_rows = sig, sig.null_text_rows()
         rows = None
         if null_rows is not None:  # null text (on_null="skip"): not compared, dropped as null_text
             rows = np.setdiff1d(np.arange(len(sig)), null_rows)
             sig = sig.take(rows)
+            if lengths is not None:
+                lengths = lengths[rows]
         against_null = against.null_text_rows() if against is not None else None
         if against is not None and against_null is not None:
             against = against.take(np.setdiff1d(np.arange(len(against)), against_null))
         self.validate_params()
         self._check_keep()
         for s, what in ((sig, "the input"), (against, "the evaluation set (against)")):
-            if s is None:
+            if s is None or stages is not None:
                 continue
             for need in self._requires():
                 if {"text": s.text, "vectors": s.vectors}[need] is None:
@@ -160,8 +169,8 @@ class BaseDedup(Declared):
                              f"(have {sorted(sig.scores) or 'none'}): name it with --score")
         seed = resolve_seed(self.seed)
         comb = _combine(sig, against)
-        rank = self._rank(comb, seed)
-        parent, method_code, names, metrics = self._resolve(comb, rank, seed)
+        rank = self._rank(comb, seed, lengths)
+        parent, method_code, names, metrics = self._resolve(comb, rank, seed, stages)
         self._finish(comb, parent, method_code, names, metrics, seed)
         self.selection_.info.update(full.input_info())
         if rows is not None:
@@ -179,7 +188,7 @@ class BaseDedup(Declared):
             raise ParamError("score", "the name of a score column when keep='score' (the highest is kept)",
                              self.score, type(self).__name__)
 
-    def _rank(self, comb: Combined, seed: int) -> np.ndarray:
+    def _rank(self, comb: Combined, seed: int, lengths: np.ndarray | None = None) -> np.ndarray:
         """Preference of every row (0 = kept first); evaluation rows come before all training rows."""
         sig, nt = comb.sig, comb.n_train
         ids = sig.ids.slice(0, nt)
@@ -189,9 +198,12 @@ class BaseDedup(Declared):
         elif self.keep == "random":
             order = np.argsort(uniform_keys(ids, seed), kind="stable")
         elif self.keep == "longest":
-            if sig.text is None:
+            if lengths is not None:
+                length = np.asarray(lengths)[:nt]
+            elif sig.text is None:
                 raise DataError("keep='longest' needs the text: name a column with --text")
-            length = pc.utf8_length(sig.text.slice(0, nt)).to_numpy(zero_copy_only=False)
+            else:
+                length = pc.utf8_length(sig.text.slice(0, nt)).to_numpy(zero_copy_only=False)
             order = np.lexsort((tie, -length.astype(np.int64)))
         else:
             order = np.lexsort((tie, -sig.scores[self.score][:nt]))  # type: ignore[index]
@@ -200,7 +212,7 @@ class BaseDedup(Declared):
         rank[nt:] = np.arange(comb.n - nt)
         return rank
 
-    def _resolve(self, comb: Combined, rank: np.ndarray, seed: int
+    def _resolve(self, comb: Combined, rank: np.ndarray, seed: int, stages: list[Any] | None = None
                  ) -> tuple[np.ndarray, np.ndarray, list[str], dict[str, Any]]:
         n, nt = comb.n, comb.n_train
         parent = np.arange(n, dtype=np.int64)
@@ -208,7 +220,7 @@ class BaseDedup(Declared):
         active = np.ones(n, dtype=bool)
         names: list[str] = []
         metrics: dict[str, Any] = {}
-        for stage in self._stages(seed):
+        for stage in self._stages(seed) if stages is None else stages:
             names.append(stage.name)
             rounds = 0
             while True:

@@ -22,7 +22,7 @@ import numpy as np
 from datadiet._core._errors import DataError
 from datadiet._core._hashing import splitmix64
 
-__all__ = ["LSHParams", "choose_bands", "band_keys", "band_links", "components"]
+__all__ = ["LSHParams", "choose_bands", "band_keys", "band_links", "components", "group_links", "signature_hash"]
 
 _R = np.random.default_rng(0xBA4D).integers(1, 2**63, size=4096, dtype=np.uint64) | np.uint64(1)
 
@@ -189,6 +189,65 @@ def band_links(signatures: np.ndarray, rows_idx: np.ndarray, rank: np.ndarray, b
     n = int(signatures.shape[0])
     code = np.unique(a * n + b)
     return code // n, code % n
+
+
+def signature_hash(signatures: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each signature row: equal rows, equal hashes (unequal: a 2**-64 chance).
+
+    Lets the streamed path test "identical signatures" without holding the signatures.
+    """
+    sig = np.asarray(signatures)
+    p = sig.shape[1]
+    acc = np.zeros(sig.shape[0], dtype=np.uint64)
+    for lo in range(0, p, 32):
+        block = sig[:, lo:lo + 32].astype(np.uint64)
+        block *= _R[lo:lo + block.shape[1]] if p <= 4096 else _R[(np.arange(lo, lo + block.shape[1])) % 4096]
+        acc += block.sum(axis=1, dtype=np.uint64)
+    return splitmix64(acc ^ np.uint64(p))
+
+
+def group_links(k1: np.ndarray, k2: np.ndarray, rows: np.ndarray, rank: np.ndarray | None = None,
+                changed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Links ``(member, head)`` of the groups of equal keys ``(k1, k2)`` among ``rows``.
+
+    The head of a group is its lowest-``rank`` row (``rank`` indexed by row; ``None``:
+    the row itself). With ``changed`` (a boolean mask indexed by row), only groups
+    holding a changed row give links, and the changed rows (dropped by the previous
+    round, so no longer active) are left out of them. This is :func:`band_links`'s bucketing for one
+    partition of ``(band, key, row)`` (or ``(exact key high, low, row)``) entries: the
+    same links, whatever the partitioning, once the partitions' links are joined.
+
+    Examples
+    --------
+    >>> a, b = group_links(np.array([0, 0, 0, 1]), np.array([7, 5, 7, 7]), np.array([4, 1, 2, 3]))
+    >>> a.tolist(), b.tolist()
+    ([4], [2])
+    """
+    if changed is not None and rows.size:
+        # the groups holding a changed row; the changed rows themselves (no longer active) take no part
+        order = np.lexsort((k2, k1))
+        k1, k2, rows = k1[order], k2[order], rows[order]
+        new = np.empty(rows.size, dtype=bool)
+        new[0] = True
+        new[1:] = (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1])
+        gid = np.cumsum(new) - 1
+        ch = changed[rows]
+        hit = np.zeros(int(gid[-1]) + 1, dtype=bool)
+        hit[gid[ch]] = True
+        keep = hit[gid] & ~ch
+        k1, k2, rows = k1[keep], k2[keep], rows[keep]
+    if rows.size < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    r = rows if rank is None else rank[rows]
+    order = np.lexsort((r, k2, k1))
+    k1s, k2s, rs = k1[order], k2[order], rows[order]
+    m = rs.size
+    new = np.empty(m, dtype=bool)
+    new[0] = True
+    new[1:] = (k1s[1:] != k1s[:-1]) | (k2s[1:] != k2s[:-1])
+    start = np.maximum.accumulate(np.where(new, np.arange(m), 0))
+    member = ~new
+    return rs[member].astype(np.int64), rs[start[member]].astype(np.int64)
 
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,11 +1,10 @@
-"""Semantic duplicates (SemDeDup): within each k-means cluster, link pairs above a cosine threshold.
+"""Semantic duplicates: greedy keep over cosine >= threshold, streamed in keep order (no pair list).
 
-Embeddings are L2-normalised and clustered with spherical k-means
-(:func:`datadiet.index.kmeans`); inside each cluster a faiss range search finds
-every pair with cosine above ``search_threshold`` (default: the threshold). The
-pairs and their similarities are kept (``pairs_``, ``similarities_``), so
-:meth:`SemanticDedup.rethreshold` gives the selection at any threshold at or
-above ``search_threshold`` without searching again.
+Embeddings are L2-normalised; spherical k-means (:func:`datadiet.index.kmeans`)
+cuts the space into cells of a faiss IVF index. Rows are visited in keep order in
+batches; each batch is searched against the rows kept so far (in the ``n_probe``
+cells nearest to each row) and within itself, and a row is dropped when it is at
+or above the threshold to an earlier kept row (:mod:`datadiet.dedup._stream`).
 """
 
 from __future__ import annotations
@@ -15,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from datadiet._core import Param, ParamError, register
+from datadiet._core import Param, register, uniform_keys
 from datadiet._core._errors import DataError
 from datadiet.dedup._base import KEEP_PARAMS, BaseDedup, Combined
 
-__all__ = ["SemanticDedup", "SemanticThresholdWarning", "semantic_pairs", "random_pair_cosines",
+__all__ = ["SemanticDedup", "SemanticThresholdWarning", "random_pair_cosines", "greedy_links",
            "MEASURED_THRESHOLDS"]
 
 #: Pairs of random rows whose cosine is measured before deduplicating, and the share of them at or
@@ -31,6 +30,10 @@ WARN_SHARE = 1e-3
 #: bench/semantic_thresholds.py): the 99.99th percentile of random-pair cosines of BBC News and of
 #: Rotten Tomatoes reviews, rounded up to 0.01, never below 0.95.
 MEASURED_THRESHOLDS: dict[str, float] = {"hashed": 0.95, "static": 0.96, "minilm": 0.95}
+
+#: Default nearest cells a row is searched in (dropped-set F1 against the exact greedy measured in
+#: BENCHMARKS.md, section (b)).
+N_PROBE = 32
 
 
 class SemanticThresholdWarning(UserWarning):
@@ -90,46 +93,9 @@ def _threshold_check(cos: np.ndarray, threshold: float) -> dict[str, Any]:
     return out
 
 
-def semantic_pairs(vectors: np.ndarray, labels: np.ndarray, radius: float,
-                   second: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All pairs ``(a < b)`` with cosine >= ``radius`` (rows unit-norm) searched inside clusters.
-
-    Each row is a query in its own cluster (``labels``). With ``second`` (each
-    row's second-nearest cluster), rows are also searchable from that cluster, so
-    pairs split by a cluster boundary are found too.
-    """
-    import faiss
-
-    n = labels.size
-    probe = labels if second is None else np.concatenate([labels, second])
-    owner = np.arange(n) if second is None else np.concatenate([np.arange(n), np.arange(n)])
-    order = np.argsort(probe, kind="stable")
-    bounds = np.flatnonzero(np.diff(probe[order])) + 1
-    out_a, out_b, out_s = [], [], []
-    for slots in np.split(order, bounds):
-        members = owner[slots]
-        queries = members[slots < n]  # rows whose own cluster this is
-        if members.size < 2 or queries.size == 0:
-            continue
-        x = np.ascontiguousarray(vectors[members], dtype=np.float32)
-        index = faiss.IndexFlatIP(x.shape[1])
-        index.add(x)
-        lims, sims, idx = index.range_search(np.ascontiguousarray(vectors[queries], dtype=np.float32),
-                                             float(np.nextafter(np.float32(radius), np.float32(-1))))
-        counts: np.ndarray = np.diff(np.asarray(lims, dtype=np.int64))
-        q = np.repeat(queries, counts)
-        other = members[idx]
-        keep = (other != q) & (sims >= radius)
-        out_a.append(np.minimum(q[keep], other[keep]))
-        out_b.append(np.maximum(q[keep], other[keep]))
-        out_s.append(sims[keep])
-    if not out_a:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
-    a = np.concatenate(out_a).astype(np.int64)
-    b = np.concatenate(out_b).astype(np.int64)
-    sim = np.concatenate(out_s).astype(np.float32)
-    key, first = np.unique(a * n + b, return_index=True)  # a pair can be found from both of its clusters
-    return a[first], b[first], sim[first]
+def _default_cells(n: int) -> int:
+    """IVF cells for ``n`` searched rows: ``2 * sqrt(n)`` (measured in BENCHMARKS.md, section (b))."""
+    return max(1, int(round(2 * np.sqrt(n))))
 
 
 class SemanticStage:
@@ -140,51 +106,72 @@ class SemanticStage:
         self.o = owner
         self.seed = seed
         self.metrics: dict[str, Any] = {}
-        self.pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self.fixed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.links_found: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.centroids: np.ndarray | None = None  # given: reuse this clustering (rethreshold)
 
     def links(self, comb: Combined, active: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        t = float(self.o.threshold)
-        if self.fixed is not None:  # re-thresholding stored pairs
-            a, b, s = self.fixed
-            ok = (s >= t) & active[a] & active[b]
-            return self._linkage(a[ok], b[ok], rank, comb.n_train)
+        from datadiet.dedup._stream import (
+            identical_groups,
+            ivf_index,
+            stream_components,
+            stream_greedy,
+        )
         from datadiet.index import kmeans
-        from datadiet.index._kmeans import as_float32, row_hashes
+        from datadiet.index._kmeans import _normalize_rows, take_rows
 
         if comb.sig.vectors is None:
             raise DataError("semantic dedup needs embeddings: name a --vectors column or give --model")
+        if self.o.search_threshold is not None:
+            warnings.warn("SemanticDedup: search_threshold is deprecated and has no effect: no pairs are stored, "
+                          "rethreshold() searches again at any threshold; drop the parameter",
+                          FutureWarning, stacklevel=2)
+        t = float(self.o.threshold)
         rows = np.flatnonzero(active)
-        x = as_float32(comb.sig.vectors[rows], normalize=True)
-        n = rows.size
-        k = self.o.n_clusters if self.o.n_clusters is not None else max(1, int(round(np.sqrt(n / 4))))
-        distinct = np.unique(row_hashes(x)).size
-        k = int(min(k, distinct, n))
-        second = None
-        if k > 1:
-            res = kmeans(x, k, spherical=True, seed=self.seed, ids=comb.sig.ids.take(rows))
-            labels = res.labels
-            if self.o.n_probe == 2:
-                second = _second_nearest(x, res.centroids, labels)
-        else:
-            labels = np.zeros(n, dtype=np.int64)
-        radius = t if self.o.search_threshold is None else float(self.o.search_threshold)
-        a, b, s = semantic_pairs(x, labels, radius, second)
-        a, b = rows[a], rows[b]
-        self.pairs = (a, b, s)
-        check = _threshold_check(random_pair_cosines(x, comb.sig.ids.take(rows), self.seed), t)
-        self.metrics = {"semantic_clusters": k, "semantic_pairs_searched": int(a.size),
-                        "semantic_search_threshold": radius,
-                        **{f"semantic_{k2}": v for k2, v in check.items()},
-                        "semantic_near_threshold": _near_threshold(comb, a, b, s, t)}
-        ok = s >= t
-        return self._linkage(a[ok], b[ok], rank, comb.n_train)
-
-    def _linkage(self, a: np.ndarray, b: np.ndarray, rank: np.ndarray,
-                 n_train: int) -> tuple[np.ndarray, np.ndarray]:
+        x = take_rows(comb.sig.vectors, rows, dtype=np.float32)  # the one full-size copy, normalised in place
+        if not np.isfinite(x).all():
+            raise DataError("vectors contain NaN or infinite values; clean them before deduplicating")
+        _normalize_rows(x)
+        ids = comb.sig.ids.take(rows)
+        check = _threshold_check(random_pair_cosines(x, ids, self.seed), t)
+        order = np.argsort(rank[rows], kind="stable")
+        protected = rows >= comb.n_train
+        centroids = self.centroids
+        if centroids is None:
+            reps, _ = identical_groups(x, order)
+            k = self.o.n_clusters if self.o.n_clusters is not None else _default_cells(reps.size)
+            k = int(min(k, reps.size))
+            if k > 1:  # fit on an id-keyed sample of the distinct rows only (order-free, no full-size copy)
+                m = min(reps.size, TRAIN_PER_CELL * k)
+                keys = uniform_keys(ids.take(reps), self.seed)
+                sample = reps[np.argpartition(keys, m - 1)[:m]] if m < reps.size else reps
+                centroids = kmeans(x[sample], k, spherical=True, seed=self.seed, ids=ids.take(sample),
+                                   max_train=m).centroids
+            else:
+                centroids = np.zeros((1, x.shape[1]), np.float32)
+                centroids[0, 0] = 1.0
+            del reps
+        self.centroids = centroids
+        k = centroids.shape[0]
+        probe = k if self.o.n_probe == "all" else int(min(self.o.n_probe, k))
+        index = ivf_index(centroids, probe)
         if self.o.linkage == "components":
-            return a, b
-        return greedy_links(a, b, rank, n_train)
+            a, b, info = stream_components(x, order, t, index)
+            s = np.einsum("ij,ij->i", x[a], x[b]) if a.size else np.zeros(0, np.float32)
+        else:
+            res = stream_greedy(x, order, protected, t, index)
+            a, b, s, info = res.dropped, res.link, res.similarity, res.metrics
+        del index, x
+        a, b = rows[a], rows[b]
+        self.links_found = (a, b, s)
+        self.metrics = {"semantic_clusters": k, "semantic_probes": probe, **info,
+                        "semantic_links": int(a.size),
+                        **{f"semantic_{k2}": v for k2, v in check.items()},
+                        "semantic_near_threshold": _near_threshold(comb, b, a, s, t)}
+        return a, b
+
+
+#: Rows of the k-means sample per IVF cell (the cells only route the search; more rows change little).
+TRAIN_PER_CELL = 64
 
 
 def _near_threshold(comb: Combined, a: np.ndarray, b: np.ndarray, s: np.ndarray, t: float,
@@ -235,21 +222,18 @@ def greedy_links(a: np.ndarray, b: np.ndarray, rank: np.ndarray,
     return nodes[dropped], nodes[to[dropped]]
 
 
-def _second_nearest(x: np.ndarray, centroids: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Each row's nearest centroid other than its own (by inner product on unit vectors)."""
-    import faiss
-
-    c = np.ascontiguousarray(centroids, dtype=np.float32)
-    c /= np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)
-    index = faiss.IndexFlatIP(c.shape[1])
-    index.add(c)
-    _, top = index.search(np.ascontiguousarray(x, dtype=np.float32), 2)
-    return np.where(top[:, 0] == labels, top[:, 1], top[:, 0]).astype(np.int64)
-
-
 @register("dedup")
 class SemanticDedup(BaseDedup):
-    """Drop semantic duplicates: rows of one k-means cluster whose embeddings have cosine >= threshold.
+    """Drop semantic duplicates: a row goes when its embedding has cosine >= threshold to an earlier kept row.
+
+    Rows are visited in keep order (``keep``) in batches; each batch is searched
+    against the rows kept so far (a faiss IVF index over spherical k-means cells
+    that grows as rows are kept) and then within itself, so every dropped row is
+    at or above the threshold to the kept row named in ``duplicate_of`` (greedy
+    keep, as in SemDeDup and semhash) and no list of pairs is held. A row is
+    searched in its ``n_probe`` nearest cells; ``n_probe="all"`` is an exact search.
+    Sets ``pairs_`` (each dropped row and the kept row it duplicates, positions)
+    and ``similarities_`` (their cosines).
 
     Examples
     --------
@@ -263,60 +247,51 @@ class SemanticDedup(BaseDedup):
     method = "semantic"
     engines = ("local", "ray")  # per-row passes (reading, signatures, embedding) are engine steps
     requires = ("vectors",)
+    _reuse_centroids: np.ndarray | None = None  # set on rethreshold()'s clone: search with the fitted cells
 
     params = (
         Param("threshold", "float", 0.95, "cosine similarity above which two rows are duplicates (SemDeDup's 1 - eps)",
               low=-1, high=1),
-        Param("n_clusters", "int", None, "k-means clusters (default sqrt(n / 4)); pairs are searched inside them",
-              low=1, none=True),
-        Param("search_threshold", "float", None, "lowest cosine kept from the neighbour search (default: threshold); "
-              "lower it to call rethreshold() down to it", low=-1, high=1, none=True),
+        Param("n_clusters", "int", None, "k-means cells of the search index (default 2 * sqrt(n)); a row is "
+              "searched in its n_probe nearest cells", low=1, none=True),
+        Param("search_threshold", "float", None, "deprecated, no effect: no pairs are stored any more (rethreshold() "
+              "searches again at any threshold); a FutureWarning when given", low=-1, high=1, none=True),
         *KEEP_PARAMS,
         Param("linkage", "choice", "greedy", "greedy: drop a row linked to an already kept row (SemDeDup); "
               "components: keep one row per connected component", choices=("greedy", "components")),
-        Param("n_probe", "choice", 2, "clusters a row is searched from: its own, or also its second-nearest",
-              choices=(1, 2)),
+        Param("n_probe", "int", N_PROBE, "nearest k-means cells a row is searched in ('all': exact search)",
+              low=1, also=("all",)),
     )
-
-    def _check_params(self) -> None:
-        if self.search_threshold is not None and self.search_threshold > self.threshold:
-            raise ParamError("search_threshold", f"<= threshold ({self.threshold})", self.search_threshold,
-                             type(self).__name__)
 
     def _stages(self, seed: int) -> list[Any]:
         stage = SemanticStage(self, seed)
-        if getattr(self, "_fixed", None) is not None:
-            stage.fixed = self._fixed
+        stage.centroids = self._reuse_centroids
         self._stage = stage
         return [stage]
 
     def fit(self, signals: Any = None, /, *, against: Any = None, **arrays: Any) -> SemanticDedup:
-        self._fixed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         super().fit(signals, against=against, **arrays)
-        a, b, s = self._stage.pairs  # type: ignore[misc]
+        a, b, s = self._stage.links_found  # type: ignore[misc]
         self.pairs_ = np.stack([a, b], axis=1)
         self.similarities_ = s
-        self.search_threshold_ = self._stage.metrics["semantic_search_threshold"]
+        self._centroids = self._stage.centroids
         self._fit_input = (signals, against, arrays)
         return self
 
     def rethreshold(self, threshold: float) -> Any:
-        """The selection at another cosine ``threshold`` (>= ``search_threshold_``), reusing the stored pairs.
+        """The selection at another cosine ``threshold``, searching again with the fitted clustering and seed.
 
-        Returns a :class:`~datadiet.Selection`; the fitted state is unchanged.
+        No pairs are stored by the fit (that was what bounded its memory), so this
+        runs the streaming search once more: the result equals a fresh ``fit`` at
+        ``threshold`` with the same seed. Returns a :class:`~datadiet.Selection`; the
+        fitted state is unchanged.
         """
         if not hasattr(self, "pairs_"):
             raise DataError("call fit before rethreshold")
         type(self).declared()["threshold"].check(threshold, type(self).__name__)
-        if threshold < self.search_threshold_:
-            raise DataError(f"threshold {threshold} is below the search threshold {self.search_threshold_} of "
-                             f"the fit; refit with search_threshold <= {threshold}")
-        clone = type(self)(**{**self.get_params(), "threshold": threshold,
-                              "search_threshold": self.search_threshold_})
-        clone._fixed = (self.pairs_[:, 0], self.pairs_[:, 1], self.similarities_)
+        clone = type(self)(**{**self.get_params(), "threshold": threshold, "search_threshold": None,
+                              "seed": self.seed_})
+        clone._reuse_centroids = self._centroids
         signals, against, arrays = self._fit_input
-        clone._stage_fixed_fit(signals, against, arrays)
+        clone.fit(signals, against=against, **arrays)
         return clone.selection_
-
-    def _stage_fixed_fit(self, signals: Any, against: Any, arrays: dict[str, Any]) -> None:
-        BaseDedup.fit(self, signals, against=against, **arrays)

@@ -2,6 +2,7 @@
 
 from datadiet._core._progress import progress, set_progress
 from datadiet.engine._assign_step import AssignStep, assign_on_engine
+from datadiet.engine._dedup_spill import DedupSpillStep, dedup_streamed
 from datadiet.engine._dsir import dsir_select
 from datadiet.engine._dsir_stages import DSIRWeightStep, NgramCountStep, SubsetCountStep
 from datadiet.engine._embed_step import EmbedStep, embed_on_engine
@@ -15,4 +16,5 @@ from datadiet.engine._step import Step
 
 __all__ = ["LocalEngine", "RayEngine", "SignalStep", "Step", "get_engine", "dsir_select", "load_signals", "progress",
            "set_progress", "NgramCountStep", "DSIRWeightStep", "SubsetCountStep", "MinHashStep", "minhash_on_engine",
-           "ExactKeyStep", "exact_groups", "EmbedStep", "embed_on_engine", "AssignStep", "assign_on_engine"]
+           "ExactKeyStep", "exact_groups", "EmbedStep", "embed_on_engine", "AssignStep", "assign_on_engine",
+           "DedupSpillStep", "dedup_streamed"]

@@ -21,8 +21,9 @@ class EmbedStep(Step):
     worker) or an encoder object shipped as is (a fitted hashed encoder).
     """
 
-    def __init__(self, text: str, model: Any, encode_batch: int = 1024) -> None:
+    def __init__(self, text: str, model: Any, encode_batch: int = 1024, on_null: str = "error") -> None:
         self.text = text
+        self.on_null = on_null
         self.model = model
         self.encode_batch = encode_batch
         self.columns = [text]
@@ -37,8 +38,11 @@ class EmbedStep(Step):
         col = batch.table.column(self.text)
         if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
             raise DataTypeError(f"text column {self.text!r} must hold strings, found {col.type}")
-        if col.null_count:
-            raise DataError(f"text column {self.text!r} has {col.null_count} empty (null) values; fill or drop them first")
+        if col.null_count and self.on_null == "error":
+            raise DataError(f"text column {self.text!r} has {col.null_count} empty (null) values; fill or drop them "
+                            "first, or pass on_null='skip' (--on-null skip)")
+        if col.null_count:  # embedded as '' like embed_source; 'skip' leaves them out of selections later
+            col = col.fill_null("")
         texts = col.to_pylist()
         parts = [np.ascontiguousarray(self.encoder.encode(texts[i:i + self.encode_batch]), dtype=np.float32)
                  for i in range(0, len(texts), self.encode_batch)]
@@ -52,11 +56,13 @@ class EmbedStep(Step):
 
 
 def embed_on_engine(source: Any, text: str, model: str, engine: Any, *, cache: bool = True,
-                    batch_size: int = 65536, cache_dir: Any = None) -> np.ndarray:
+                    batch_size: int = 65536, cache_dir: Any = None, on_null: str = "error") -> np.ndarray:
     """Embed ``source``'s ``text`` with ``model`` on ``engine``; cached as the ``embedding`` signal.
 
     The result is the same as :func:`datadiet.signals.embed_source` (same cache key, so
-    later commands find it); a finished embedding in the cache is returned as is.
+    later commands find it); a finished embedding in the cache is returned as is. Null texts
+    stop with an error (``on_null="error"``) or are embedded as ``""`` (``"skip"``, ``"empty"``),
+    as ``embed_source`` does; :func:`~datadiet.engine.load_signals` marks them for ``skip``.
 
     Examples
     --------
@@ -87,7 +93,8 @@ def embed_on_engine(source: Any, text: str, model: str, engine: Any, *, cache: b
         hit = store.load_vectors(SIGNAL, params)
         if hit is not None:
             return hit
-    out = get_engine(engine).run(src, EmbedStep(text, shipped), batch_size=batch_size, description="embedding")
+    step = EmbedStep(text, shipped, on_null=on_null)
+    out = get_engine(engine).run(src, step, batch_size=batch_size, description="embedding")
     if out.num_rows == 0:
         raise DataError(f"{src.name} has no rows to embed")
     col = out.column("vector").combine_chunks()

@@ -12,7 +12,7 @@ from datadiet.dedup._normalize import Normalization, as_text_array
 from datadiet.engine._step import Step
 from datadiet.io._read import Batch, open_source
 
-__all__ = ["ExactKeyStep", "exact_groups"]
+__all__ = ["ExactKeyStep", "exact_groups", "exact_digests"]
 
 
 class ExactKeyStep(Step):
@@ -29,14 +29,18 @@ class ExactKeyStep(Step):
         self.columns = [text]
 
     def process_batch(self, batch: Batch) -> pa.Table:
-        norm = self.norm.apply(as_text_array(batch.table.column(self.text), "the text column"))
-        arr = norm.cast(pa.large_binary())
-        bufs = arr.buffers()
-        offs = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1].tolist()
-        data = memoryview(bufs[2]) if bufs[2] is not None else memoryview(b"")
-        digest = b"".join(hashlib.blake2b(data[a:b], digest_size=16).digest() for a, b in zip(offs[:-1], offs[1:]))
-        keys = np.frombuffer(digest, dtype=np.uint64).reshape(len(arr), 2)
+        keys = exact_digests(as_text_array(batch.table.column(self.text), "the text column"), self.norm)
         return pa.table({"h1": pa.array(keys[:, 0]), "h2": pa.array(keys[:, 1])})
+
+
+def exact_digests(text: pa.Array, norm: Normalization) -> np.ndarray:
+    """``(n, 2)`` uint64: the 128-bit BLAKE2b digest of every text after normalisation."""
+    arr = norm.apply(text).cast(pa.large_binary())
+    bufs = arr.buffers()
+    offs = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1].tolist()
+    data = memoryview(bufs[2]) if bufs[2] is not None else memoryview(b"")
+    digest = b"".join(hashlib.blake2b(data[a:b], digest_size=16).digest() for a, b in zip(offs[:-1], offs[1:]))
+    return np.frombuffer(digest, dtype=np.uint64).reshape(len(arr), 2)
 
 
 def exact_groups(source: Any, text: str, engine: Any, *, normalize: Any = "default",

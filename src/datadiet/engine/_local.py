@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -38,3 +39,14 @@ class LocalEngine:
         if not parts:
             return pa.table({})
         return pa.concat_tables(parts)
+
+    def map_tasks(self, fn: Callable[[Any, Any], Any], tasks: Sequence[Any], shared: Any, *,
+                  description: str = "tasks") -> list[Any]:
+        """``[fn(task, shared) for task in tasks]``, in order: the reduce tasks of a multi-pass step
+        (on Ray each is a task; ``shared`` is put in the object store once)."""
+        out = []
+        with progress(description, len(tasks)) as bar:
+            for task in tasks:
+                out.append(fn(task, shared))
+                bar.advance(1)
+        return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -135,6 +135,26 @@ class RayEngine:
             return int(self.concurrency)
         ray = _import_ray()
         return int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else (self.num_cpus or 1)
+
+    def map_tasks(self, fn: Callable[[Any, Any], Any], tasks: Sequence[Any], shared: Any, *,
+                  description: str = "tasks") -> list[Any]:
+        """``[fn(task, shared) for task in tasks]`` as Ray tasks (one CPU each), results in order.
+
+        ``shared`` (arrays every task reads: masks, ranks) is put in the object store once;
+        at most :attr:`workers` tasks run at a time.
+        """
+        with self.session() as ray:
+            ref = ray.put(shared)
+            remote = ray.remote(num_cpus=1)(fn)
+            limit = max(1, self.workers)
+            refs: list[Any] = []
+            inflight: list[Any] = []
+            for task in tasks:
+                if len(inflight) >= limit:
+                    _, inflight = ray.wait(inflight, num_returns=len(inflight) - limit + 1)
+                refs.append(remote.remote(task, ref))
+                inflight.append(refs[-1])
+            return list(ray.get(refs))
 
     def run(self, data: Any, step: Step, *, batch_size: int = 65536, description: str = "reading") -> pa.Table:
         source = open_source(data)
