@@ -212,7 +212,8 @@ class AutoSelector(EmbeddingSelector):
             if name == UNIFORM[0]:
                 keys = self._keys(sig, seed)
                 chosen = np.argpartition(keys, total - 1)[:total] if total < n else np.arange(n)
-                labels = None
+                # clusters only describe the sample (coverage, the cluster column), as for every embedding selector
+                labels = np.asarray(self._clusters(sig, seed).labels, dtype=np.int64)
                 info["why"] = (f"{agree} < {STABILITY_AT_LEAST} (no clear clusters, so strata would be arbitrary): "
                                "a uniform random sample, the same rows as `random` with this seed")
             elif name == FLOOR[0]:
