@@ -15,6 +15,9 @@ MinHash signatures (``minhash_on_engine``, 128 permutations) and embedding
 Each figure is the best of ``REPEATS`` runs. Ray runs only inside a loopback-only network
 namespace: the benchmark re-executes itself under ``unshare --net`` (needs root).
 
+With the MinHash step, a control runs the same step without Ray, the shards split over one and
+then two plain processes: the speed-up this machine gives two processes at all.
+
 Usage: ``python -m bench ray_scale [--copies 12] [--shards 8] [--repeats 2] [--steps dsir,minhash,embed]``
 """
 
@@ -60,6 +63,30 @@ def _run(step: str, d: Path, target: list[str], engine: object) -> object:
     return embed_on_engine(d, "text", "static", engine, cache=False)
 
 
+def _minhash_files(files: list[str]) -> float:
+    """MinHash signatures of ``files`` on the local engine in this (child) process; seconds taken."""
+    from datadiet._core import set_progress
+    from datadiet.engine import LocalEngine, minhash_on_engine
+
+    set_progress(False)
+    t0 = time.perf_counter()
+    for f in files:
+        minhash_on_engine(f, "text", LocalEngine())
+    return time.perf_counter() - t0
+
+
+def _bare_processes(pool: Path, workers: int) -> float:
+    """Wall seconds of the MinHash step split over ``workers`` plain processes (no Ray), start-up included."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    files = sorted(str(f) for f in pool.glob("*.jsonl"))
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as ex:
+        list(ex.map(_minhash_files, [files[i::workers] for i in range(workers)]))
+    return time.perf_counter() - t0
+
+
 def _inside(args: argparse.Namespace) -> None:
     import ray
 
@@ -88,10 +115,12 @@ def _inside(args: argparse.Namespace) -> None:
             times[step][name] = best
             print(f"{step} {name}: {best:.2f} s", file=sys.stderr, flush=True)
     ray.shutdown()
+    control = {}
+    if "minhash" in args.steps.split(","):  # the machine's own 1 -> 2 process speed-up, without Ray
+        control = {w: min(_bare_processes(base / "pool", w) for _ in range(args.repeats)) for w in (1, 2)}
     mb = sum(f.stat().st_size for f in (base / "pool").iterdir()) / 1e6
     shutil.rmtree(base, ignore_errors=True)
-    print(json.dumps({"rows": n, "mb": mb,
-                      "times": times}))
+    print(json.dumps({"rows": n, "mb": mb, "times": times, "control": control}))
 
 
 def main(argv: list[str]) -> None:
@@ -121,5 +150,9 @@ def main(argv: list[str]) -> None:
         rows.append(f"| {step} | {t['local']:.2f} | {t['ray 1']:.2f} | {t['ray 2']:.2f} | "
                     f"{t['ray 1'] / t['ray 2']:.2f}x | {t['ray 1'] / t['local']:.2f}x | "
                     f"{out['rows'] / t['ray 2']:,.0f} |")
+    if out["control"]:
+        one, two = out["control"]["1"], out["control"]["2"]
+        rows += ["", "Control without Ray (MinHash step, local engine, the shards split over plain processes, "
+                 f"start-up included): 1 process {one:.2f} s, 2 processes {two:.2f} s, **{one / two:.2f}x**."]
     OUT.mkdir(exist_ok=True)
     write_markdown("ray_scale", "\n".join(rows) + "\n")
