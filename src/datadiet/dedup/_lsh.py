@@ -206,6 +206,14 @@ def signature_hash(signatures: np.ndarray) -> np.ndarray:
     return splitmix64(acc ^ np.uint64(p))
 
 
+def _group_starts(k1: np.ndarray, k2: np.ndarray) -> np.ndarray:
+    """``True`` where a run of equal ``(k1, k2)`` begins in key-sorted (non-empty) arrays."""
+    new = np.empty(k1.size, dtype=bool)
+    new[0] = True
+    new[1:] = (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1])
+    return new
+
+
 def group_links(k1: np.ndarray, k2: np.ndarray, rows: np.ndarray, rank: np.ndarray | None = None,
                 changed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Links ``(member, head)`` of the groups of equal keys ``(k1, k2)`` among ``rows``.
@@ -227,10 +235,7 @@ def group_links(k1: np.ndarray, k2: np.ndarray, rows: np.ndarray, rank: np.ndarr
         # the groups holding a changed row; the changed rows themselves (no longer active) take no part
         order = np.lexsort((k2, k1))
         k1, k2, rows = k1[order], k2[order], rows[order]
-        new = np.empty(rows.size, dtype=bool)
-        new[0] = True
-        new[1:] = (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1])
-        gid = np.cumsum(new) - 1
+        gid = np.cumsum(_group_starts(k1, k2)) - 1
         ch = changed[rows]
         hit = np.zeros(int(gid[-1]) + 1, dtype=bool)
         hit[gid[ch]] = True
@@ -240,12 +245,9 @@ def group_links(k1: np.ndarray, k2: np.ndarray, rows: np.ndarray, rank: np.ndarr
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     r = rows if rank is None else rank[rows]
     order = np.lexsort((r, k2, k1))
-    k1s, k2s, rs = k1[order], k2[order], rows[order]
-    m = rs.size
-    new = np.empty(m, dtype=bool)
-    new[0] = True
-    new[1:] = (k1s[1:] != k1s[:-1]) | (k2s[1:] != k2s[:-1])
-    start = np.maximum.accumulate(np.where(new, np.arange(m), 0))
+    rs = rows[order]
+    new = _group_starts(k1[order], k2[order])
+    start = np.maximum.accumulate(np.where(new, np.arange(rs.size), 0))
     member = ~new
     return rs[member].astype(np.int64), rs[start[member]].astype(np.int64)
 

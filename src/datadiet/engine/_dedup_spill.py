@@ -360,7 +360,7 @@ class _Verifier:
                 m = np.load(self.spill.folder / f"sig-{names[k]}.npy", mmap_mode="r")
                 sig[sel] = m[docs[sel] - starts[k]]
                 del m
-            m_ = sl.stop - lo if sl.stop <= a.size else a.size - lo
+            m_ = min(SIGNATURE_PAIRS, a.size - lo)
             sim[sl] = (sig[inv[:m_]] == sig[inv[m_:]]).mean(axis=1)
         return sim
 
