@@ -209,16 +209,14 @@ def stream_components(x: np.ndarray, order: np.ndarray, t: float, index: Any,
 
     Returns star links ``(member, first row of its component in order)`` and metrics.
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+    from datadiet.dedup._lsh import components
 
     n = x.shape[0]
     batch = batch or BATCH
     reps, rep_of = identical_groups(x, order)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
-    label = pos.copy()  # component label: the smallest keep-order position in it
-    label[:] = pos[rep_of]
+    label = pos[rep_of]  # component label: the smallest keep-order position in it
     indexed = np.empty(reps.size, dtype=np.int64)
     radius = _radius(t)
     for s in range(0, reps.size, batch):
@@ -238,8 +236,7 @@ def stream_components(x: np.ndarray, order: np.ndarray, t: float, index: Any,
         if a.size:
             la, lb = label[a], label[b]
             nodes, inv = np.unique(np.concatenate([la, lb]), return_inverse=True)
-            g = coo_matrix((np.ones(a.size, np.int8), (inv[:a.size], inv[a.size:])), shape=(nodes.size,) * 2)
-            comp = connected_components(g, directed=False)[1]
+            comp = components(nodes.size, inv[:a.size], inv[a.size:])
             root = np.full(comp.max() + 1, np.iinfo(np.int64).max, dtype=np.int64)
             np.minimum.at(root, comp, nodes)
             lut_from, lut_to = nodes, root[comp]
