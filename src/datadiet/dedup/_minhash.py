@@ -51,8 +51,6 @@ _SEP = np.zeros(256, dtype=bool)
 _SEP[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
 _MIX = np.random.default_rng(0x5817).integers(1, 2**63, size=64, dtype=np.uint64) | np.uint64(1)
 _M2 = np.uint64(0x94D049BB133111EB)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _WORD_MUL = np.uint64(0xD6E8FEB86659FD93)  # odd: first eight bytes of a word, and the base over later ones
 _LEN_MASK = np.array([(1 << (8 * j)) - 1 for j in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 #: Version of the signature scheme, part of the cache key (2: ``a * x mod 2**32``, words hashed
@@ -109,19 +107,6 @@ def _units(data: np.ndarray, offsets: np.ndarray, shingle: str) -> tuple[np.ndar
     return h, np.bincount(unit_doc, minlength=n).astype(np.int64)
 
 
-def _mix64(z: np.ndarray) -> np.ndarray:
-    """:func:`splitmix64` in place on a uint64 array it owns (one temporary instead of six)."""
-    z += _GOLDEN
-    t = np.empty_like(z)
-    for shift, mul in ((30, _M1), (27, _M2)):
-        np.right_shift(z, np.uint64(shift), out=t)
-        z ^= t
-        z *= mul
-    np.right_shift(z, np.uint64(31), out=t)
-    z ^= t
-    return z
-
-
 def _times_m2(k: int) -> np.uint64:
     return np.uint64((k * int(_M2)) & 0xFFFFFFFFFFFFFFFF)
 
@@ -170,7 +155,7 @@ def _shingles(units: np.ndarray, counts: np.ndarray, ngram: int) -> tuple[np.nda
             skip = np.arange(int(extra.sum()), dtype=np.int64) - np.repeat(np.cumsum(extra) - extra, extra)
             keep[np.repeat(short_first, extra) + skip + 1] = False
         acc = acc[keep]
-    return _mix64(acc), per_doc
+    return splitmix64(acc, inplace=True), per_doc
 
 
 _VIEW_PAD = 8
@@ -224,7 +209,7 @@ def _hash_spans(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
         rest = rest[left > 8]
         k += 1
     acc ^= lengths.astype(np.uint64) * _M2
-    return _mix64(acc), flag
+    return splitmix64(acc, inplace=True), flag
 
 
 def _gather_spans(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
