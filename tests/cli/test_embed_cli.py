@@ -46,7 +46,8 @@ def test_embed_cluster_select_from_cached_signal(rt_jsonl, tmp_path):
     assert cl.column_names == ["id", "cluster", "distance"] and cl.num_rows == 1200
     assert len(set(cl.column("cluster").to_pylist())) == 12
     # the embedding signal is reused: no --model needed any more
-    for method in ("auto", "facility-location", "kcenter", "prototypes", "diversify", "cluster-balanced"):
+    for method in ("auto", "facility-location", "kcenter", "prototypes", "diversify", "cluster-balanced",
+                   "herding"):
         out = tmp_path / f"{method}.parquet"
         res = run("select", rt_jsonl, "--id", "id", "--text", "text", "--method", method, "--budget", "5%", "-o", out)
         assert res.returncode == 0, (method, res.stderr)

@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 
+from datadiet._core._hashing import uniform_keys
 from datadiet.select import AutoSelector, RandomSelector
-from datadiet.select._auto import STABILITY_AT_LEAST, auto_candidates, auto_rule, centroid_check
+from datadiet.select._auto import STABILITY_AT_LEAST, auto_candidates, auto_rule, typicality
 from datadiet.select._clusterability import adjusted_rand, cluster_stability
+from datadiet.select._linear_probe import fit_softmax, probe_check
 from datadiet.signals import HashedEncoder, Signals
 
 
@@ -26,16 +28,35 @@ def fashion_pixels():
     return x[:3000] / 255.0, y[:3000]
 
 
-def test_label_free_on_a_continuum_is_exactly_random():
+def test_label_free_on_a_continuum_is_random_trimmed_from_one_percent():
     # synthetic on purpose: a Gaussian cloud has no clusters, so k-means restarts disagree
     x = np.random.default_rng(0).normal(size=(3000, 16))
     sig = Signals.from_arrays(np.arange(3000), vectors=x)
-    for budget in (3, 30, 900):  # 0.1%, 1%, 30%
+    sel = AutoSelector(budget=3, seed=3, metric="l2").fit(sig)  # 0.1%: exactly random
+    info = sel.selection_.metrics["auto"]
+    assert sel.chosen_method_ == info["method"] == "random" and "no clear clusters" in info["why"]
+    assert info["clusterability"]["stability"] < STABILITY_AT_LEAST and info["seconds"] >= 0
+    assert sel.selected_indices_.tolist() == RandomSelector(budget=3, seed=3).fit(sig).selected_indices_.tolist()
+    typ = typicality(x, "l2")
+    low, high = np.quantile(typ, [0.05, 0.75])
+    pool = np.flatnonzero((typ >= low) & (typ <= high))
+    for budget in (30, 900):  # 1%, 30%: random among the rows left after trimming
         sel = AutoSelector(budget=budget, seed=3, metric="l2").fit(sig)
-        info = sel.selection_.metrics["auto"]
-        assert sel.chosen_method_ == info["method"] == "random" and "no clear clusters" in info["why"]
-        assert info["clusterability"]["stability"] < STABILITY_AT_LEAST and info["seconds"] >= 0
-        assert sel.selected_indices_.tolist() == RandomSelector(budget=budget, seed=3).fit(sig).selected_indices_.tolist()
+        assert sel.chosen_method_ == sel.selection_.metrics["auto"]["method"] == "trimmed-random"
+        # the same rows random would pick if the pool were the whole input: smallest (seed, id) keys in it
+        k = uniform_keys(np.arange(3000), 3)  # the keys random uses
+        assert sorted(sel.selected_indices_.tolist()) == sorted(pool[np.argsort(k[pool])[:budget]].tolist())
+    # a budget above the pool: all of it, then set-aside rows
+    big = AutoSelector(budget=2500, seed=3, metric="l2").fit(sig).selected_indices_
+    assert set(pool.tolist()) <= set(big.tolist()) and len(big) == 2500
+
+
+def test_typicality_is_similarity_to_the_mean(bbc_hashed):
+    x = np.asarray(bbc_hashed.vectors, dtype=np.float64)
+    u = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    m = u.mean(0) / np.linalg.norm(u.mean(0))
+    np.testing.assert_allclose(typicality(x, "cosine", block=100), u @ m, atol=1e-9)
+    np.testing.assert_allclose(typicality(x, "l2", block=100), -np.linalg.norm(x - x.mean(0), axis=1), atol=1e-9)
 
 
 def test_label_free_floor_on_clusters_is_cluster_stratified_random(fashion_pixels):
@@ -105,26 +126,40 @@ def test_with_labels_small_budget_records_the_check_and_keeps_label_shares(bbc_h
         sel = AutoSelector(budget=budget, seed=1).fit(bbc_hashed)
         info = sel.selection_.metrics["auto"]
         check = info["check"]
-        assert info["stratified_by_group"] is True and set(check) == {"floor", "prototypes-1", "prototypes-3"}
+        assert info["stratified_by_group"] is True
+        assert set(check) == {"floor", "prototypes-1", "prototypes-3", "herding"}
         best = max(check, key=lambda k: (check[k], k == "floor"))  # ties keep the floor
         rule = info["method"] + (f"-{info['params']['rows_per_cluster']}" if info["method"] == "prototypes" else "")
-        assert rule == ("stratified-random" if best == "floor" else best) and "check" in info["why"]
+        rule = "floor" if rule == "stratified-random" else rule
+        assert rule == best and "check" in info["why"]
         assert sel.chosen_method_ == info["method"]
         kept = np.bincount(bbc_hashed.groups[sel.selected_indices_], minlength=len(sizes))
         assert np.all(np.abs(kept - sizes * budget / n) < 1)  # every topic proportionally, whichever rule won
 
 
-def test_centroid_check_scores_what_it_picked(bbc_hashed):
-    x, y = bbc_hashed.vectors, bbc_hashed.groups
-    assert centroid_check(x, y, np.flatnonzero(np.arange(len(x)) % 2), "cosine") > 0.5
+def test_linear_probe_equals_scikit_learn_and_scores_the_unpicked_rows(bbc_hashed):
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.asarray(bbc_hashed.vectors, dtype=np.float64)
+    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    y = bbc_hashed.groups
+    picked = np.flatnonzero(np.arange(len(x)) % 10 == 0)
+    w, b, classes = fit_softmax(x[picked], y[picked])
+    ours = classes[(x @ w + b).argmax(1)]
+    theirs = LogisticRegression(max_iter=1000).fit(x[picked], y[picked]).predict(x)
+    assert np.mean(ours == theirs) > 0.995
+    rest = np.setdiff1d(np.arange(len(x)), picked)
+    keys = np.arange(len(x), dtype=float)
+    assert probe_check(x, y, picked, keys, "cosine") == pytest.approx(np.mean(ours[rest] == y[rest]))
     one_class = np.flatnonzero(y == 0)[:5]  # a single class predicts that class for every row
     rest = np.setdiff1d(np.arange(len(x)), one_class)
-    assert centroid_check(x, y, one_class, "l2") == pytest.approx(np.mean(y[rest] == 0))
+    assert probe_check(x, y, one_class, keys, "l2") == pytest.approx(np.mean(y[rest] == 0))
 
 
 def test_rule_table():
     assert auto_rule(0.5, grouped=True)[0] == auto_rule(0.03, stability=0.9)[0] == "stratified-random"
-    assert auto_rule(0.001)[0] == auto_rule(0.5, stability=STABILITY_AT_LEAST - 0.01)[0] == "random"
+    assert auto_rule(0.001)[0] == auto_rule(0.0099, stability=STABILITY_AT_LEAST - 0.01)[0] == "random"
+    assert auto_rule(0.01)[0] == auto_rule(0.5, stability=STABILITY_AT_LEAST - 0.01)[0] == "trimmed-random"
     assert auto_rule(0.001, stability=STABILITY_AT_LEAST)[0] == "prototypes"
     assert auto_rule(0.019, grouped=True)[0] == "prototypes"
-    assert auto_candidates(0.019, grouped=False) == [] and len(auto_candidates(0.019, grouped=True)) == 2
+    assert auto_candidates(0.019, grouped=False) == [] and len(auto_candidates(0.019, grouped=True)) == 3

@@ -11,6 +11,7 @@ from datadiet.select import (
     ClusterBalancedSelector,
     DiversifySelector,
     FacilityLocationSelector,
+    HerdingSelector,
     KCenterSelector,
     PrototypeSelector,
 )
@@ -38,6 +39,7 @@ CASES = {
     "prototypes-hard": (functools.partial(PrototypeSelector, keep="hard", n_clusters=20), False),
     "kcenter": (functools.partial(KCenterSelector, partition_size=800), False),
     "facility-location": (functools.partial(FacilityLocationSelector, partition_size=800, n_neighbors=10), False),
+    "herding": (functools.partial(HerdingSelector, partition_size=800), False),
     "auto": (AutoSelector, False),
 }
 
@@ -49,7 +51,7 @@ def test_check_suite(name, bbc_static):
 
 
 @pytest.mark.parametrize("cls", [ClusterBalancedSelector, DiversifySelector, PrototypeSelector, KCenterSelector,
-                                 FacilityLocationSelector, AutoSelector])
+                                 FacilityLocationSelector, HerdingSelector, AutoSelector])
 def test_needs_vectors_and_records_coverage(cls, bbc_static):
     with pytest.raises(ValueError, match="needs vectors"):
         cls(budget=10).fit(Signals.from_arrays(ids=np.arange(50)))
@@ -206,6 +208,8 @@ DEGENERATE = {
     "diversify": DiversifySelector,
     "cluster-balanced": ClusterBalancedSelector,
     "cluster-balanced-40": functools.partial(ClusterBalancedSelector, n_clusters=40),
+    "herding": HerdingSelector,
+    "herding-l2": functools.partial(HerdingSelector, metric="l2"),
     "auto": AutoSelector,
 }
 

@@ -7,6 +7,7 @@ from datadiet.select._density_ratio import DensityRatioSelector
 from datadiet.select._diversify import DiversifySelector
 from datadiet.select._dsir import DSIRSelector
 from datadiet.select._facility import FacilityLocationSelector
+from datadiet.select._herding import HerdingSelector
 from datadiet.select._kcenter import KCenterSelector
 from datadiet.select._prototypes import PrototypeSelector
 from datadiet.select._random import RandomSelector
@@ -24,6 +25,7 @@ __all__ = [
     "ClusterBalancedSelector",
     "DiversifySelector",
     "FacilityLocationSelector",
+    "HerdingSelector",
     "KCenterSelector",
     "PrototypeSelector",
     "auto_rule",

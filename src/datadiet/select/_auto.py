@@ -1,4 +1,4 @@
-"""``auto``: a stratified random floor; prototypes at tiny budgets only where a check says they help."""
+"""``auto``: a stratified random floor; prototypes or kernel herding at tiny budgets where a check says they help."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from datadiet.select._embed_base import (
     exact_distances,
     rank_within,
 )
+from datadiet.select._herding import herd_groups
+from datadiet.select._linear_probe import probe_check
 from datadiet.signals._table import Signals
 
 __all__ = ["AutoSelector", "auto_rule", "auto_candidates"]
@@ -29,6 +31,9 @@ PROTOTYPE_BELOW = 0.02
 #: Label-free: k-means restart agreement (adjusted Rand) at or above which prototypes are used.
 STABILITY_AT_LEAST = 0.5
 UNIFORM = ("random", {"keys": "(seed, id)"})
+#: Label-free, no clusters, budget >= TRIM_FROM: random among the rows left after trimming the most typical and the outliers.
+DROP_TYPICAL, DROP_OUTLIERS, TRIM_FROM = 0.25, 0.05, 0.01
+TRIMMED = ("trimmed-random", {"keys": "(seed, id)", "drop_typical": DROP_TYPICAL, "drop_outliers": DROP_OUTLIERS})
 FLOOR = ("stratified-random", {"strata": "group, k-means cluster", "allocation": "proportional (systematic)"})
 #: Prototype k-means: at least this many iterations ...
 PROTOTYPE_NITER = 50
@@ -38,6 +43,8 @@ PROTOTYPE_TRAIN = 65536
 PROTOTYPES = ("prototypes", {"keep": "easy", "rows_per_cluster": 1})
 #: Fewer, larger clusters, each keeping its rows nearest the centroid in proportion to its size.
 PROTOTYPES_3 = ("prototypes", {"keep": "easy", "rows_per_cluster": 3, "allocation": "cluster size"})
+#: Kernel herding inside every group: a sample whose kernel mean matches the group's.
+HERDING = ("herding", {"bandwidth": 0.5, "features": 1024})
 
 
 def auto_rule(fraction: float, grouped: bool = False, stability: float | None = None) -> tuple[str, dict[str, Any]]:
@@ -45,9 +52,12 @@ def auto_rule(fraction: float, grouped: bool = False, stability: float | None = 
 
     * no groups and the vectors do not form clusters (``stability`` of
       :func:`~datadiet.select._clusterability.cluster_stability`, the agreement of
-      k-means restarts, below 0.5, or not measured): ``random``, a uniform sample,
-      the same rows as ``RandomSelector`` with the same seed. Cluster strata of a
-      continuum are arbitrary, and nothing measured beats random there.
+      k-means restarts, below 0.5, or not measured): below 1%, ``random``, a uniform
+      sample, the same rows as ``RandomSelector`` with the same seed (cluster strata
+      of a continuum are arbitrary); from 1%, ``trimmed-random``, a uniform sample of
+      the rows left after setting aside the 25% most typical (nearest the mean
+      direction: redundant, as SSL-prototype pruning finds) and the 5% least typical
+      (outliers); set-aside rows fill only a budget larger than the rest.
     * otherwise, ``fraction >= 2%``: the floor, ``stratified-random``, a random
       sample keyed by ``(seed, id)`` with the budget split across groups (when
       given) and k-means clusters in proportion to their size (a systematic sample
@@ -58,51 +68,60 @@ def auto_rule(fraction: float, grouped: bool = False, stability: float | None = 
       clusters (image features, news topics) and hurt on a continuum (sentence
       embeddings of short reviews: -6.45 points at 1%). With groups
       (``--label``/``--group``) they are computed inside each group and a
-      nearest-class-mean check chooses between them, a second prototype variant and
-      the floor (see :class:`AutoSelector` and :func:`auto_candidates`).
+      linear-probe check chooses between them, a second prototype variant, kernel
+      herding and the floor (see :class:`AutoSelector` and :func:`auto_candidates`).
 
     Examples
     --------
-    >>> auto_rule(0.001)[0], auto_rule(0.001, stability=0.7)[0], auto_rule(0.1, grouped=True)[0]
-    ('random', 'prototypes', 'stratified-random')
+    >>> auto_rule(0.001)[0], auto_rule(0.05)[0], auto_rule(0.001, stability=0.7)[0], auto_rule(0.1, grouped=True)[0]
+    ('random', 'trimmed-random', 'prototypes', 'stratified-random')
     """
     if not grouped and (stability is None or stability < STABILITY_AT_LEAST):
-        return UNIFORM[0], dict(UNIFORM[1])
+        return (UNIFORM if fraction < TRIM_FROM else TRIMMED)[0], dict((UNIFORM if fraction < TRIM_FROM else TRIMMED)[1])
     if fraction < PROTOTYPE_BELOW:
         return PROTOTYPES[0], dict(PROTOTYPES[1])
     return FLOOR[0], dict(FLOOR[1])
 
 
 def auto_candidates(fraction: float, grouped: bool) -> list[tuple[str, dict[str, Any]]]:
-    """What the labelled check compares with the floor: none at 2% and above, else two prototype variants.
+    """What the labelled check compares with the floor: none at 2% and above, else prototypes and herding.
 
     Examples
     --------
-    >>> [p["rows_per_cluster"] for _, p in auto_candidates(0.01, True)], auto_candidates(0.05, True)
-    ([1, 3], [])
+    >>> [candidate_name(*c) for c in auto_candidates(0.01, True)], auto_candidates(0.05, True)
+    (['prototypes-1', 'prototypes-3', 'herding'], [])
     """
     if not grouped or fraction >= PROTOTYPE_BELOW:
         return []
-    return [(PROTOTYPES[0], dict(PROTOTYPES[1])), (PROTOTYPES_3[0], dict(PROTOTYPES_3[1]))]
+    return [(m, dict(p)) for m, p in (PROTOTYPES, PROTOTYPES_3, HERDING)]
 
 
-def centroid_check(x: np.ndarray, y: np.ndarray, picked: np.ndarray, metric: str, block: int = 65536) -> float:
-    """Accuracy, on the rows not in ``picked``, of the nearest class mean built from ``picked`` (blocks of rows)."""
-    classes = np.unique(y[picked])
-    means = np.stack([x[picked[y[picked] == c]].mean(0) for c in classes]).astype(np.float32)
+def typicality(vectors: Any, metric: str, block: int = 65536) -> np.ndarray:
+    """How typical each row is: cosine to the mean direction (``"cosine"``), minus distance to the mean (``"l2"``).
+
+    Examples
+    --------
+    >>> typicality(np.array([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0]]), "cosine").argmin()
+    np.int64(2)
+    """
+    n = len(vectors)
+
+    def rows(s: int) -> np.ndarray:
+        v = np.asarray(vectors[s:s + block], dtype=np.float64)
+        if metric == "cosine":
+            v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+        return v
+
+    mean = sum((rows(s).sum(0) for s in range(0, n, block)), np.zeros(vectors.shape[1])) / max(n, 1)
     if metric == "cosine":
-        means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
-    sq = (means.astype(np.float64) ** 2).sum(1)
-    rest = np.ones(len(x), bool)
-    rest[picked] = False
-    hits = total = 0
-    for s in range(0, len(x), block):
-        m = rest[s:s + block]
-        xb = np.asarray(x[s:s + block][m], dtype=np.float32)
-        score = xb @ means.T if metric == "cosine" else 2 * (xb @ means.T) - sq  # larger is nearer
-        hits += int((classes[score.argmax(1)] == y[s:s + block][m]).sum())
-        total += int(m.sum())
-    return hits / max(total, 1)
+        mean /= max(float(np.linalg.norm(mean)), 1e-12)
+        return np.concatenate([rows(s) @ mean for s in range(0, n, block)])
+    return -np.concatenate([np.linalg.norm(rows(s) - mean, axis=1) for s in range(0, n, block)])
+
+
+def candidate_name(method: str, params: dict[str, Any]) -> str:
+    """How the check names a candidate: the method, and the rows per cluster for prototypes."""
+    return f"{method}-{params['rows_per_cluster']}" if "rows_per_cluster" in params else method
 
 
 @register("select")
@@ -114,8 +133,9 @@ class AutoSelector(EmbeddingSelector):
     without groups, prototypes are used when k-means restarts agree (the vectors
     form clusters, :func:`~datadiet.select._clusterability.cluster_stability`);
     with groups, the floor and two prototype variants (:func:`auto_candidates`) are
-    computed and the one whose nearest-class-mean classifier is most accurate on
-    the rows it did not pick is kept (ties keep the floor). ``metrics["auto"]``
+    computed and the one whose linear probe (softmax regression trained on it,
+    :func:`~datadiet.select._linear_probe.probe_check`) is most accurate on the
+    rows it did not pick is kept (ties keep the floor). ``metrics["auto"]``
     records the rule chosen, why, the statistic or check scores, and the seconds
     the check and the selection took.
 
@@ -209,13 +229,19 @@ class AutoSelector(EmbeddingSelector):
             info["clusterability"] = {**stab, "at_least": STABILITY_AT_LEAST}
             name, params = auto_rule(fraction, False, stab["stability"])
             agree = f"no labels: k-means restarts agree {stab['stability']:.3f}"
-            if name == UNIFORM[0]:
-                keys = self._keys(sig, seed)
+            if name in (UNIFORM[0], TRIMMED[0]):
+                keys = self._keys(sig, seed).astype(np.float64)
+                if name == TRIMMED[0]:  # set-aside rows sort after every other row
+                    typ = typicality(sig.vectors, self.metric)
+                    low, high = np.quantile(typ, [DROP_OUTLIERS, 1 - DROP_TYPICAL])
+                    keys[(typ > high) | (typ < low)] += 2.0
                 chosen = np.argpartition(keys, total - 1)[:total] if total < n else np.arange(n)
                 # clusters only describe the sample (coverage, the cluster column), as for every embedding selector
                 labels = np.asarray(self._clusters(sig, seed).labels, dtype=np.int64)
-                info["why"] = (f"{agree} < {STABILITY_AT_LEAST} (no clear clusters, so strata would be arbitrary): "
-                               "a uniform random sample, the same rows as `random` with this seed")
+                info["why"] = (f"{agree} < {STABILITY_AT_LEAST} (no clear clusters, so strata would be arbitrary): " + (
+                    "budget < 1%: a uniform random sample, the same rows as `random` with this seed"
+                    if name == UNIFORM[0] else "budget >= 1%: a uniform random sample of the rows left after setting "
+                    "aside the 25% most typical (redundant) and the 5% least typical (outliers)"))
             elif name == FLOOR[0]:
                 chosen, labels = self._floor(sig, groups, total, seed)
                 info["why"] = f"{agree} >= {STABILITY_AT_LEAST} (clusters), budget >= 2%: stratified random floor"
@@ -227,18 +253,23 @@ class AutoSelector(EmbeddingSelector):
             info["why"] = "labels/groups given, budget >= 2%: stratified random floor (nothing measured beats it there)"
         else:
             chosen, labels = self._floor(sig, groups, total, seed)
-            check = {"floor": centroid_check(sig.vectors, groups, chosen, self.metric)}
+            keys = self._keys(sig, derived_seed(seed, "auto-check"))
+            check = {"floor": probe_check(sig.vectors, groups, chosen, keys, self.metric)}
             best = check["floor"]
             for cand, cparams in auto_candidates(fraction, grouped):
-                picked, plabels = self._run(cparams, sig, groups, quota, seed)
-                score = centroid_check(sig.vectors, groups, picked, self.metric)
-                check[f"{cand}-{cparams['rows_per_cluster']}"] = score
+                if cand == HERDING[0]:
+                    picked, plabels = herd_groups(sig.vectors, sig.ids, groups, quota, metric=self.metric,
+                                                  seed=seed, niter=self.niter, **cparams)
+                else:
+                    picked, plabels = self._run(cparams, sig, groups, quota, seed)
+                score = probe_check(sig.vectors, groups, picked, keys, self.metric)
+                check[candidate_name(cand, cparams)] = score
                 if score > best:
                     best, chosen, labels, name, params = score, picked, plabels, cand, cparams
             info["check"] = {k: round(v, 6) for k, v in check.items()}
             info["why"] = ("budget < 2% with labels: " + (
-                f"prototypes ({params['rows_per_cluster']} per cluster) beat the floor on the nearest-class-mean "
-                "check" if name != FLOOR[0] else "no prototypes beat the floor on the nearest-class-mean check; "
+                f"{candidate_name(name, params)} scored best on the linear-probe check, above the floor"
+                if name != FLOOR[0] else "no candidate beat the floor on the linear-probe check; "
                 "floor kept"))
         info["seconds"] = round(time.perf_counter() - t0, 3)
         self.chosen_method_ = name
