@@ -11,8 +11,8 @@ test accuracy over seeds, the full-data ceiling, and whether ``auto`` meets the
 issue's targets (beats random everywhere; +3 points at 0.1%; closes a third of
 the random-to-full gap at 1%; never more than 0.3 points below random).
 
-``auto`` is run label-free and with the class label as its group (``--label``);
-random does not use labels. Run:
+``auto`` and ``herding`` are run label-free and with the class label as their group
+(``--label``); random does not use labels. Run:
 ``python -m bench selection_quality [--datasets fashion,rt,bbc] [--seeds 5] [--budgets 0.001,0.01,0.05,0.1,0.3]``
 """
 
@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 from bench._util import OUT, write_markdown  # noqa: E402
 
 METHODS = ["random", "auto", "auto+labels", "prototypes", "cluster-balanced", "diversify", "kcenter",
-           "facility-location"]
+           "facility-location", "herding", "herding+labels"]
 
 
 def fashion() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
@@ -84,7 +84,7 @@ def select(method: str, x: np.ndarray, y: np.ndarray, budget: int, seed: int, me
     from datadiet.signals import Signals
 
     ids = np.arange(len(x))
-    sig = Signals.from_arrays(ids, vectors=x, groups=y if method == "auto+labels" else None)
+    sig = Signals.from_arrays(ids, vectors=x, groups=y if method.endswith("+labels") else None)
     kw = {"budget": budget, "seed": seed}
     make = {
         "random": lambda: S.RandomSelector(**kw),
@@ -95,6 +95,8 @@ def select(method: str, x: np.ndarray, y: np.ndarray, budget: int, seed: int, me
         "diversify": lambda: S.DiversifySelector(metric=metric, **kw),
         "kcenter": lambda: S.KCenterSelector(metric=metric, **kw),
         "facility-location": lambda: S.FacilityLocationSelector(metric=metric, n_neighbors=20, **kw),
+        "herding": lambda: S.HerdingSelector(metric=metric, **kw),
+        "herding+labels": lambda: S.HerdingSelector(metric=metric, **kw),
     }[method]
     sel = make().fit(sig)
     if method.startswith("auto") and tally is not None:

@@ -77,7 +77,8 @@ def auto_rule(fraction: float, grouped: bool = False, stability: float | None = 
     ('random', 'trimmed-random', 'prototypes', 'stratified-random')
     """
     if not grouped and (stability is None or stability < STABILITY_AT_LEAST):
-        return (UNIFORM if fraction < TRIM_FROM else TRIMMED)[0], dict((UNIFORM if fraction < TRIM_FROM else TRIMMED)[1])
+        rule = UNIFORM if fraction < TRIM_FROM else TRIMMED
+        return rule[0], dict(rule[1])
     if fraction < PROTOTYPE_BELOW:
         return PROTOTYPES[0], dict(PROTOTYPES[1])
     return FLOOR[0], dict(FLOOR[1])
@@ -131,11 +132,12 @@ class AutoSelector(EmbeddingSelector):
     The budget is split across groups (``--label``/``--group``) in proportion to
     their size, then inside each group by :func:`auto_rule`. Below 2% of the data:
     without groups, prototypes are used when k-means restarts agree (the vectors
-    form clusters, :func:`~datadiet.select._clusterability.cluster_stability`);
-    with groups, the floor and two prototype variants (:func:`auto_candidates`) are
-    computed and the one whose linear probe (softmax regression trained on it,
-    :func:`~datadiet.select._linear_probe.probe_check`) is most accurate on the
-    rows it did not pick is kept (ties keep the floor). ``metrics["auto"]``
+    form clusters, :func:`~datadiet.select._clusterability.cluster_stability`),
+    and a random sample otherwise (trimmed of the most and least typical rows from
+    1%); with groups, the floor, two prototype variants and kernel herding
+    (:func:`auto_candidates`) are computed and the one whose linear probe (softmax
+    regression trained on it, :func:`~datadiet.select._linear_probe.probe_check`)
+    is most accurate on the rows it did not pick is kept (ties keep the floor). ``metrics["auto"]``
     records the rule chosen, why, the statistic or check scores, and the seconds
     the check and the selection took.
 
