@@ -121,6 +121,8 @@ def test_declarations(family, name):
         assert p.help, f"{name}.{p.name} has no help line"
         if p.default is not REQUIRED:
             p.check(p.default, cls.__name__)  # every default is allowed by its own declaration
+        # an alias equal to the generated option makes click warn on every command
+        assert "--" + p.name.replace("_", "-") not in p.aliases, f"{name}.{p.name}: alias repeats the option name"
     assert "Parameters\n----------" in (cls.__doc__ or ""), "the docstring lists the parameters"
     with pytest.raises(TypeError, match="unexpected parameter 'not_a_param'"):
         cls(not_a_param=1)

@@ -134,8 +134,7 @@ class HerdingSelector(EmbeddingSelector):
         Param("bandwidth", "float", 0.5, "Gaussian kernel width as a multiple of the median distance between rows",
               low=1e-6),
         Param("features", "int", 1024, "random Fourier features that approximate the kernel", low=8),
-        Param("partition_size", "int", 8192, "herd inside k-means partitions of about this many rows", low=2,
-              aliases=("--partition-size",)),
+        Param("partition_size", "int", 8192, "herd inside k-means partitions of about this many rows", low=2),
         METRIC,
         NITER,
     )
