@@ -11,6 +11,8 @@ __all__ = ["fit_softmax", "probe_check"]
 
 #: Unpicked rows (chosen by key) the probe is scored on.
 PROBE_ROWS = 65536
+#: Picked rows (chosen by key) the probe is trained on, at most.
+TRAIN_ROWS = 20000
 
 
 def fit_softmax(x: np.ndarray, y: np.ndarray, c: float = 1.0, maxiter: int = 300
@@ -51,7 +53,9 @@ def fit_softmax(x: np.ndarray, y: np.ndarray, c: float = 1.0, maxiter: int = 300
 def probe_check(x: Any, y: np.ndarray, picked: np.ndarray, keys: np.ndarray, metric: str) -> float:
     """Accuracy of a linear probe trained on ``picked`` over up to 65,536 other rows (smallest ``keys``).
 
-    Rows are L2-normalised for the cosine metric. One class in ``picked`` predicts that class.
+    The probe is trained on at most 20,000 of the picked rows (smallest ``keys``), so its cost
+    does not grow with the budget. Rows are L2-normalised for the cosine metric. One class in
+    ``picked`` predicts that class.
 
     Examples
     --------
@@ -75,6 +79,8 @@ def probe_check(x: Any, y: np.ndarray, picked: np.ndarray, keys: np.ndarray, met
             v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
         return v
 
+    if len(picked) > TRAIN_ROWS:
+        picked = picked[np.argpartition(keys[picked], TRAIN_ROWS - 1)[:TRAIN_ROWS]]
     if len(np.unique(y[picked])) < 2:
         return float(np.mean(y[others] == y[picked][0]))
     w, b, classes = fit_softmax(rows(picked), y[picked])
