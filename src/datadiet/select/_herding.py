@@ -9,6 +9,7 @@ import numpy as np
 
 from datadiet._core import Param, derived_seed, register
 from datadiet._core._allocate import allocate, round_preserving_sum
+from datadiet._core._progress import progress
 from datadiet.index._kmeans import kmeans, row_hashes
 from datadiet.select._base import BUDGETED, Picked, Target
 from datadiet.select._embed_base import METRIC, NITER, EmbeddingSelector
@@ -168,23 +169,25 @@ def herd_groups(vectors: Any, ids: Any, groups: np.ndarray, quota: np.ndarray, *
     chosen: list[np.ndarray] = []
     labels = np.zeros(len(groups), dtype=np.int64)
     offset = 0
-    for g in np.flatnonzero(quota):
-        rows = np.flatnonzero(groups == g)
-        parts = max(1, round(len(rows) / partition_size))
-        x = np.asarray(vectors[rows], dtype=np.float32)
-        if metric == "cosine":
-            x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-        part_of = np.zeros(len(rows), dtype=np.int64)
-        if parts > 1:
-            res = kmeans(x, parts, spherical=metric == "cosine", seed=seed, niter=niter, ids=ids.take(rows))
-            part_of = np.asarray(res.labels, dtype=np.int64)
-        psizes = np.bincount(part_of)
-        pq = allocate(psizes.astype(float), psizes, int(quota[g]))
-        for p in np.flatnonzero(pq):
-            members = np.flatnonzero(part_of == p)
-            picked = kernel_herding(x[members], int(pq[p]), bandwidth=bandwidth, features=features,
-                                    seed=derived_seed(seed, f"herd-{g}-{p}"))
-            chosen.append(rows[members[picked]])
-        labels[rows] = part_of + offset
-        offset += len(psizes)
+    with progress("herding", int(quota.sum())) as bar:
+        for g in np.flatnonzero(quota):
+            rows = np.flatnonzero(groups == g)
+            parts = max(1, round(len(rows) / partition_size))
+            x = np.asarray(vectors[rows], dtype=np.float32)
+            if metric == "cosine":
+                x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+            part_of = np.zeros(len(rows), dtype=np.int64)
+            if parts > 1:
+                res = kmeans(x, parts, spherical=metric == "cosine", seed=seed, niter=niter, ids=ids.take(rows))
+                part_of = np.asarray(res.labels, dtype=np.int64)
+            psizes = np.bincount(part_of)
+            pq = allocate(psizes.astype(float), psizes, int(quota[g]))
+            for p in np.flatnonzero(pq):
+                members = np.flatnonzero(part_of == p)
+                picked = kernel_herding(x[members], int(pq[p]), bandwidth=bandwidth, features=features,
+                                        seed=derived_seed(seed, f"herd-{g}-{p}"))
+                chosen.append(rows[members[picked]])
+                bar.advance(int(pq[p]))
+            labels[rows] = part_of + offset
+            offset += len(psizes)
     return np.concatenate(chosen), labels
