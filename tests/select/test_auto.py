@@ -119,15 +119,16 @@ def test_adjusted_rand_matches_its_definition():
     assert adjusted_rand(a, b) == pytest.approx(ari)
 
 
-def test_with_labels_small_budget_records_the_check_and_keeps_label_shares(bbc_hashed):
+def test_with_labels_the_check_chooses_and_keeps_label_shares(bbc_hashed):
     n = len(bbc_hashed)
     sizes = np.bincount(bbc_hashed.groups)
-    for budget in (10, 25):
+    for budget in (10, 25, 200):  # 0.4%, 1.1%: prototypes and herding; 9%: herding only
         sel = AutoSelector(budget=budget, seed=1).fit(bbc_hashed)
         info = sel.selection_.metrics["auto"]
         check = info["check"]
         assert info["stratified_by_group"] is True
-        assert set(check) == {"floor", "prototypes-1", "prototypes-3", "herding"}
+        assert set(check) == ({"floor", "prototypes-1", "prototypes-3", "herding"} if budget < 0.02 * n
+                              else {"floor", "herding"})
         best = max(check, key=lambda k: (check[k], k == "floor"))  # ties keep the floor
         rule = info["method"] + (f"-{info['params']['rows_per_cluster']}" if info["method"] == "prototypes" else "")
         rule = "floor" if rule == "stratified-random" else rule
@@ -135,6 +136,15 @@ def test_with_labels_small_budget_records_the_check_and_keeps_label_shares(bbc_h
         assert sel.chosen_method_ == info["method"]
         kept = np.bincount(bbc_hashed.groups[sel.selected_indices_], minlength=len(sizes))
         assert np.all(np.abs(kept - sizes * budget / n) < 1)  # every topic proportionally, whichever rule won
+
+
+def test_herding_candidate_skipped_when_too_costly(bbc_hashed, monkeypatch):
+    import datadiet.select._auto as auto
+
+    monkeypatch.setattr(auto, "HERDING_MAX_WORK", 1e3)
+    info = AutoSelector(budget=200, seed=1).fit(bbc_hashed).selection_.metrics["auto"]
+    assert set(info["check"]) == {"floor"} and info["method"] == "stratified-random"
+    assert "multiply-adds" in info["skipped"]["herding"]
 
 
 def test_linear_probe_equals_scikit_learn_and_scores_the_unpicked_rows(bbc_hashed):

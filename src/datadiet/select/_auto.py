@@ -20,7 +20,7 @@ from datadiet.select._embed_base import (
     exact_distances,
     rank_within,
 )
-from datadiet.select._herding import herd_groups
+from datadiet.select._herding import herd_groups, herding_work
 from datadiet.select._linear_probe import probe_check
 from datadiet.signals._table import Signals
 
@@ -45,6 +45,8 @@ PROTOTYPES = ("prototypes", {"keep": "easy", "rows_per_cluster": 1})
 PROTOTYPES_3 = ("prototypes", {"keep": "easy", "rows_per_cluster": 3, "allocation": "cluster size"})
 #: Kernel herding inside every group: a sample whose kernel mean matches the group's.
 HERDING = ("herding", {"bandwidth": 0.5, "features": 1024})
+#: The herding candidate is skipped above this many multiply-adds (about 30 s on one 2-core machine).
+HERDING_MAX_WORK = 4e11
 
 
 def auto_rule(fraction: float, grouped: bool = False, stability: float | None = None) -> tuple[str, dict[str, Any]]:
@@ -62,7 +64,9 @@ def auto_rule(fraction: float, grouped: bool = False, stability: float | None = 
       sample keyed by ``(seed, id)`` with the budget split across groups (when
       given) and k-means clusters in proportion to their size (a systematic sample
       of the rows in (group, cluster, key) order, so every row has the same
-      chance). In expectation it trains as well as a uniform random sample.
+      chance). In expectation it trains as well as a uniform random sample. With
+      groups, the linear-probe check compares it with kernel herding inside each
+      group.
     * otherwise (``fraction < 2%``): ``prototypes``, one k-means cluster per kept row
       and the row nearest each centroid. Typical examples help where classes follow
       clusters (image features, news topics) and hurt on a continuum (sentence
@@ -85,16 +89,16 @@ def auto_rule(fraction: float, grouped: bool = False, stability: float | None = 
 
 
 def auto_candidates(fraction: float, grouped: bool) -> list[tuple[str, dict[str, Any]]]:
-    """What the labelled check compares with the floor: none at 2% and above, else prototypes and herding.
+    """What the labelled check compares with the floor: herding, and below 2% two prototype variants too.
 
     Examples
     --------
-    >>> [candidate_name(*c) for c in auto_candidates(0.01, True)], auto_candidates(0.05, True)
-    (['prototypes-1', 'prototypes-3', 'herding'], [])
+    >>> [candidate_name(*c) for c in auto_candidates(0.01, True)], [candidate_name(*c) for c in auto_candidates(0.05, True)]
+    (['prototypes-1', 'prototypes-3', 'herding'], ['herding'])
     """
-    if not grouped or fraction >= PROTOTYPE_BELOW:
+    if not grouped:
         return []
-    return [(m, dict(p)) for m, p in (PROTOTYPES, PROTOTYPES_3, HERDING)]
+    return [(m, dict(p)) for m, p in ((PROTOTYPES, PROTOTYPES_3, HERDING) if fraction < PROTOTYPE_BELOW else (HERDING,))]
 
 
 def typicality(vectors: Any, metric: str, block: int = 65536) -> np.ndarray:
@@ -135,9 +139,10 @@ class AutoSelector(EmbeddingSelector):
     form clusters, :func:`~datadiet.select._clusterability.cluster_stability`),
     and a random sample otherwise (trimmed of the most and least typical rows from
     1%); with groups, the floor, two prototype variants and kernel herding
-    (:func:`auto_candidates`) are computed and the one whose linear probe (softmax
-    regression trained on it, :func:`~datadiet.select._linear_probe.probe_check`)
-    is most accurate on the rows it did not pick is kept (ties keep the floor). ``metrics["auto"]``
+    (:func:`auto_candidates`; from 2%, the floor and herding) are computed and the
+    one whose linear probe (softmax regression trained on it,
+    :func:`~datadiet.select._linear_probe.probe_check`) is most accurate on the rows
+    it did not pick is kept (ties keep the floor). ``metrics["auto"]``
     records the rule chosen, why, the statistic or check scores, and the seconds
     the check and the selection took.
 
@@ -250,9 +255,6 @@ class AutoSelector(EmbeddingSelector):
             else:
                 chosen, labels = self._run(params, sig, groups, quota, seed)
                 info["why"] = f"{agree} >= {STABILITY_AT_LEAST} (clusters), budget < 2%: prototypes"
-        elif fraction >= PROTOTYPE_BELOW:
-            chosen, labels = self._floor(sig, groups, total, seed)
-            info["why"] = "labels/groups given, budget >= 2%: stratified random floor (nothing measured beats it there)"
         else:
             chosen, labels = self._floor(sig, groups, total, seed)
             keys = self._keys(sig, derived_seed(seed, "auto-check"))
@@ -260,6 +262,10 @@ class AutoSelector(EmbeddingSelector):
             best = check["floor"]
             for cand, cparams in auto_candidates(fraction, grouped):
                 if cand == HERDING[0]:
+                    work = herding_work(sizes, quota, cparams["features"])
+                    if work > HERDING_MAX_WORK:
+                        info["skipped"] = {"herding": f"about {work:.1e} multiply-adds, above {HERDING_MAX_WORK:.0e}"}
+                        continue
                     picked, plabels = herd_groups(sig.vectors, sig.ids, groups, quota, metric=self.metric,
                                                   seed=seed, niter=self.niter, **cparams)
                 else:
@@ -269,10 +275,9 @@ class AutoSelector(EmbeddingSelector):
                 if score > best:
                     best, chosen, labels, name, params = score, picked, plabels, cand, cparams
             info["check"] = {k: round(v, 6) for k, v in check.items()}
-            info["why"] = ("budget < 2% with labels: " + (
+            info["why"] = (f"budget {'<' if fraction < PROTOTYPE_BELOW else '>='} 2% with labels: " + (
                 f"{candidate_name(name, params)} scored best on the linear-probe check, above the floor"
-                if name != FLOOR[0] else "no candidate beat the floor on the linear-probe check; "
-                "floor kept"))
+                if name != FLOOR[0] else "no candidate beat the floor on the linear-probe check; floor kept"))
         info["seconds"] = round(time.perf_counter() - t0, 3)
         self.chosen_method_ = name
         out = self._finish(sig, chosen, seed, None, labels=labels)

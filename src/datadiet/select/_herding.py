@@ -15,7 +15,8 @@ from datadiet.select._base import BUDGETED, Picked, Target
 from datadiet.select._embed_base import METRIC, NITER, EmbeddingSelector
 from datadiet.signals._table import Signals
 
-__all__ = ["HerdingSelector", "herd_features", "herd_groups", "kernel_herding", "median_distance", "random_features"]
+__all__ = ["HerdingSelector", "herd_features", "herd_groups", "herding_work", "kernel_herding", "median_distance",
+           "random_features"]
 
 #: Seeded random pairs of rows whose median distance sets the kernel width.
 _WIDTH_PAIRS = 2048
@@ -154,6 +155,18 @@ class HerdingSelector(EmbeddingSelector):
         extra: dict[str, Any] = {"bandwidth": self.bandwidth, "features": self.features,
                                  "partitions": int(labels.max()) + 1}
         return self._finish(sig, chosen, seed, None, labels=labels, extra_metrics=extra)
+
+
+def herding_work(sizes: np.ndarray, quota: np.ndarray, features: int = 1024, partition_size: int = 8192) -> float:
+    """Multiply-adds :func:`herd_groups` spends on its greedy steps: each pick scans its partition's features.
+
+    Examples
+    --------
+    >>> herding_work(np.array([6000, 20000]), np.array([60, 200]))
+    2885222400.0
+    """
+    rows = np.minimum(np.asarray(sizes, dtype=np.float64), 1.5 * partition_size)
+    return float((np.asarray(quota, dtype=np.float64) * rows).sum() * features)
 
 
 def herd_groups(vectors: Any, ids: Any, groups: np.ndarray, quota: np.ndarray, *, metric: str, seed: int,
