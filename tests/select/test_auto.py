@@ -40,11 +40,11 @@ def test_label_free_on_a_continuum_is_random_trimmed_from_one_percent():
     typ = typicality(x, "l2")
     low, high = np.quantile(typ, [0.05, 0.75])
     pool = np.flatnonzero((typ >= low) & (typ <= high))
+    k = uniform_keys(np.arange(3000), 3)  # the keys random uses
     for budget in (30, 900):  # 1%, 30%: random among the rows left after trimming
         sel = AutoSelector(budget=budget, seed=3, metric="l2").fit(sig)
         assert sel.chosen_method_ == sel.selection_.metrics["auto"]["method"] == "trimmed-random"
         # the same rows random would pick if the pool were the whole input: smallest (seed, id) keys in it
-        k = uniform_keys(np.arange(3000), 3)  # the keys random uses
         assert sorted(sel.selected_indices_.tolist()) == sorted(pool[np.argsort(k[pool])[:budget]].tolist())
     # a budget above the pool: all of it, then set-aside rows
     big = AutoSelector(budget=2500, seed=3, metric="l2").fit(sig).selected_indices_
