@@ -67,9 +67,7 @@ def probe_check(x: Any, y: np.ndarray, picked: np.ndarray, keys: np.ndarray, met
     """
     rest = np.ones(len(y), bool)
     rest[picked] = False
-    others = np.flatnonzero(rest)
-    if len(others) > PROBE_ROWS:
-        others = np.sort(others[np.argpartition(keys[others], PROBE_ROWS - 1)[:PROBE_ROWS]])
+    others = np.sort(_smallest_keys(np.flatnonzero(rest), keys, PROBE_ROWS))
     if len(others) == 0:
         return 0.0
 
@@ -79,9 +77,13 @@ def probe_check(x: Any, y: np.ndarray, picked: np.ndarray, keys: np.ndarray, met
             v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
         return v
 
-    if len(picked) > TRAIN_ROWS:
-        picked = picked[np.argpartition(keys[picked], TRAIN_ROWS - 1)[:TRAIN_ROWS]]
+    picked = _smallest_keys(picked, keys, TRAIN_ROWS)
     if len(np.unique(y[picked])) < 2:
         return float(np.mean(y[others] == y[picked][0]))
     w, b, classes = fit_softmax(rows(picked), y[picked])
     return float(np.mean(classes[(rows(others) @ w + b).argmax(1)] == y[others]))
+
+
+def _smallest_keys(rows: np.ndarray, keys: np.ndarray, m: int) -> np.ndarray:
+    """``rows`` when there are at most ``m``, else the ``m`` of them with the smallest ``keys`` (unordered)."""
+    return rows if len(rows) <= m else rows[np.argpartition(keys[rows], m - 1)[:m]]
