@@ -18,6 +18,7 @@ from datadiet.dedup._minhash import minhash_signatures
 from datadiet.engine import dedup_streamed, load_signals
 from datadiet.io import open_source
 from datadiet.signals import Columns
+from tests.killed import KilledOnCall
 
 
 def shards(table, folder, parts):
@@ -104,24 +105,16 @@ def test_killed_pass_resumes_at_the_first_unfinished_block(bbc_nulls, tmp_path, 
     cols = Columns(id="id", text="text")
     sig = load_signals(bbc_nulls, cols)
     fresh = dedup_streamed(bbc_nulls, "text", Dedup(near=0.8), sig, "local", batch_size=300, cache_root=tmp_path / "a")
-    real = ds.minhash_signatures
-    calls = {"n": 0}
-
-    def dies_on_the_fourth_block(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise KeyboardInterrupt  # the run is killed here
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(ds, "minhash_signatures", dies_on_the_fourth_block)
+    killed = KilledOnCall(ds.minhash_signatures, at=4)  # dies on the fourth block
+    monkeypatch.setattr(ds, "minhash_signatures", killed)
     with pytest.raises(KeyboardInterrupt):
         dedup_streamed(bbc_nulls, "text", Dedup(near=0.8), sig, "local", batch_size=300, cache_root=tmp_path / "b")
     assert len(list((tmp_path / "b").rglob("part-*.npz"))) == 3  # three finished blocks were kept
-    calls["n"] = -100
+    killed.calls = -100
     again = dedup_streamed(bbc_nulls, "text", Dedup(near=0.8), sig, "local", batch_size=300,
                            cache_root=tmp_path / "b")
     blocks = sum(-(-len(t) // 300) for t in np.array_split(np.arange(2225), 4))
-    assert calls["n"] == -100 + blocks - 3  # only the unfinished blocks are computed again
+    assert killed.calls == -100 + blocks - 3  # only the unfinished blocks are computed again
     same_result(fresh, again)
     assert not list((tmp_path / "b").rglob("part-*.npz"))
 
@@ -144,23 +137,16 @@ def test_killed_verification_resumes_at_the_first_unfinished_chunk(bbc_nulls, tm
     cols = Columns(id="id", text="text")
     sig = load_signals(bbc_nulls, cols)
     real = ds.jaccard_pairs
-    calls = {"n": 0}
-
-    def counted(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt  # killed while verifying the third chunk
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(ds, "jaccard_pairs", counted)
+    killed = KilledOnCall(real, at=3)  # dies verifying the third chunk
+    monkeypatch.setattr(ds, "jaccard_pairs", killed)
     with pytest.raises(KeyboardInterrupt):
         dedup_streamed(bbc_nulls, "text", Dedup(near=0.6), sig, "local", batch_size=300, cache_root=tmp_path / "c")
     assert len(list((tmp_path / "c").rglob("verify-*.npy"))) == 2
-    calls["n"] = -100
+    killed.calls = -100
     again = dedup_streamed(bbc_nulls, "text", Dedup(near=0.6), sig, "local", batch_size=300,
                            cache_root=tmp_path / "c")
     passes = again.selection_.info["streamed"]["verify_text_passes"]
-    assert passes >= 1 and calls["n"] == -100 + passes  # the two finished chunks were not verified again
+    assert passes >= 1 and killed.calls == -100 + passes  # the two finished chunks were not verified again
     monkeypatch.setattr(ds, "jaccard_pairs", real)
     fresh = dedup_streamed(bbc_nulls, "text", Dedup(near=0.6), sig, "local", batch_size=300,
                            cache_root=tmp_path / "f")
