@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -57,6 +58,19 @@ def test_embed_cluster_select_from_cached_signal(rt_jsonl, tmp_path):
         assert m["vectors"]["text"] == "text"
         assert "cluster" in pq.read_table(out).column_names
     assert rt_jsonl.read_bytes() == before
+
+
+def test_cluster_restarts_keep_the_lowest_inertia_and_reject_zero(rt_jsonl, tmp_path):
+    total = {}
+    for r in (1, 4):
+        res = run("cluster", rt_jsonl, "--text", "text", "--model", "hashed:64", "--k", "12", "--restarts", r,
+                  "-o", tmp_path / f"cl{r}.parquet")
+        assert res.returncode == 0, res.stderr
+        total[r] = float(pc.sum(pq.read_table(tmp_path / f"cl{r}.parquet").column("distance")).as_py())
+    assert total[4] <= total[1]  # the first of the four runs is the one-run clustering
+    res = run("cluster", rt_jsonl, "--text", "text", "--model", "hashed:64", "--k", "12", "--restarts", 0)
+    assert res.returncode == 2 and "restarts must be a positive integer" in res.stderr
+    assert "Traceback" not in res.stderr
 
 
 def test_selectors_use_the_stored_cluster_signal_when_its_parameters_match(rt_jsonl, tmp_path):

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from datadiet._core import derived_seed
 from datadiet.index import assign, kmeans
 
 
@@ -69,6 +70,17 @@ def test_memory_mapped_input_in_small_batches(tmp_path):
     np.testing.assert_array_equal(lab, a.labels)
 
 
+def test_restarts_keep_the_run_with_the_lowest_inertia():
+    x, _ = _blobs(n_per=60, k=12, d=8, seed=7)  # more blobs than clusters: initialisations disagree
+    best = kmeans(x, 6, seed=2, restarts=6)
+    runs = [kmeans(x, 6, seed=2 if r == 0 else derived_seed(2, f"kmeans-restart-{r}")) for r in range(6)]
+    inertias = [r.inertia for r in runs]
+    assert inertias[0] > min(inertias)  # the first run is not the best: the choice matters
+    assert best.inertia == min(inertias)
+    np.testing.assert_array_equal(best.labels, runs[int(np.argmin(inertias))].labels)
+    np.testing.assert_array_equal(kmeans(x, 6, seed=2, restarts=1).labels, runs[0].labels)
+
+
 def test_exact_duplicates_do_not_collapse_clusters():
     x = np.r_[np.zeros((50, 3)), np.full((50, 3), 10.0), np.tile([0, 10.0, 0], (50, 1))]
     for seed in range(5):
@@ -81,6 +93,8 @@ def test_exact_duplicates_do_not_collapse_clusters():
     ({"k": 2.5}, "k must be an integer"),
     ({"k": 2, "niter": 0}, "niter"),
     ({"k": 5, "max_train": 3}, "max_train"),
+    ({"k": 2, "restarts": 0}, "restarts"),
+    ({"k": 2, "restarts": True}, "restarts"),
 ])
 def test_bad_parameters(kw, err):
     x, _ = _blobs(n_per=20)

@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 
 from datadiet._core._hashing import uniform_keys
+from datadiet.index import kmeans
 from datadiet.select import AutoSelector, RandomSelector
-from datadiet.select._auto import STABILITY_AT_LEAST, auto_candidates, auto_rule, typicality
+from datadiet.select._auto import (
+    STABILITY_AT_LEAST,
+    auto_candidates,
+    auto_rule,
+    prototype_restarts,
+    typicality,
+)
 from datadiet.select._clusterability import adjusted_rand, cluster_stability
 from datadiet.select._linear_probe import fit_softmax, probe_check
 from datadiet.signals import HashedEncoder, Signals
@@ -90,6 +97,18 @@ def test_label_free_tiny_budget_on_clustered_images_uses_prototypes(fashion_pixe
     assert sel.selection_.metrics["coverage"]["clusters_covered"] == 1.0
     # at 2% and above the floor
     assert AutoSelector(budget=60, seed=1, metric="l2").fit(sig).chosen_method_ == "stratified-random"
+
+
+def test_label_free_prototypes_come_from_the_lowest_inertia_restart(fashion_pixels):
+    x, _ = fashion_pixels
+    sig = Signals.from_arrays(np.arange(len(x)), vectors=x)
+    picked = sorted(AutoSelector(budget=30, seed=1, metric="l2").fit(sig).selected_indices_.tolist())
+    restarts = prototype_restarts(len(x), 30, x.shape[1], 50)
+    assert restarts > 1  # 3,000 x 784 is cheap enough to restart
+    for r, same in ((restarts, True), (1, False)):
+        res = kmeans(x, 30, seed=1, niter=50, max_train=128 * 30, ids=sig.ids, restarts=r)
+        nearest = [int(np.flatnonzero(res.labels == c)[np.argmin(res.distances[res.labels == c])]) for c in range(30)]
+        assert (sorted(nearest) == picked) is same
 
 
 def test_cluster_stability_separates_clusters_from_a_continuum(fashion_pixels):

@@ -44,6 +44,8 @@ and, with -o, written as a Parquet file with columns id, cluster, distance.
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--niter", type=int, default=20, show_default=True, help="k-means iterations.")
 @click.option("--max-train", type=int, help="Rows used to fit the centroids (default 128 per cluster).")
+@click.option("--restarts", type=int, default=1, show_default=True,
+              help="Independent k-means runs; the one with the lowest inertia is kept.")
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write id, cluster, distance here (.parquet).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --output.")
 @role_options
@@ -51,7 +53,7 @@ and, with -o, written as a Parquet file with columns id, cluster, distance.
 @common_options
 @user_errors
 def cluster(input: str, k: int, model: str | None, metric: str, seed: int, niter: int, max_train: int | None,
-            output: Path | None, overwrite: bool, quiet: bool, **kw: Any) -> None:
+            restarts: int, output: Path | None, overwrite: bool, quiet: bool, **kw: Any) -> None:
     """Cluster the vectors of INPUT (from --vectors, or --text embedded with --model) into --k groups.
 
     With --engine ray, embedding (--model) and reading run on Ray; k-means (faiss) then
@@ -76,9 +78,11 @@ def cluster(input: str, k: int, model: str | None, metric: str, seed: int, niter
         if len(ids) != vec.shape[0]:
             raise DataError(f"the vectors have {vec.shape[0]} rows but the input has {len(ids)}")
         t0 = time.perf_counter()
-        res = kmeans(vec, k, spherical=metric == "cosine", seed=seed, niter=niter, max_train=max_train, ids=ids)
+        res = kmeans(vec, k, spherical=metric == "cosine", seed=seed, niter=niter, max_train=max_train, ids=ids,
+                     restarts=restarts)
         seconds = time.perf_counter() - t0
-    params = {"k": k, "metric": metric, "seed": seed, "niter": niter, "max_train": max_train, **how}
+    params = {"k": k, "metric": metric, "seed": seed, "niter": niter, "max_train": max_train, **how,
+              **({"restarts": restarts} if restarts != 1 else {})}  # one run keeps the cache key it always had
     table = pa.table({"id": ids, "cluster": pa.array(res.labels.astype(np.int32)),
                       "distance": pa.array(res.distances)})
     cache = SignalCache(source)

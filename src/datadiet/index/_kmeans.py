@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from datadiet._core._errors import DataError, DataTypeError
+from datadiet._core._seeds import derived_seed
 
 __all__ = ["KMeansResult", "kmeans", "assign", "as_float32", "release_pages", "row_hashes"]
 
@@ -190,7 +191,8 @@ def assign(vectors: Any, centroids: np.ndarray, *, spherical: bool = False,
 
 
 def kmeans(vectors: Any, k: int, *, spherical: bool = False, seed: int = 0, niter: int = 20,
-           max_train: int | None = None, ids: Any = None, batch_size: int = 16384) -> KMeansResult:
+           max_train: int | None = None, ids: Any = None, batch_size: int = 16384,
+           restarts: int = 1) -> KMeansResult:
     """Cluster ``vectors`` into ``k`` groups with faiss.
 
     Parameters
@@ -212,6 +214,11 @@ def kmeans(vectors: Any, k: int, *, spherical: bool = False, seed: int = 0, nite
         smallest ``(seed, id)`` hash, so it does not depend on row order.
     batch_size : int, default 16384
         Rows per assignment batch (each batch is copied once as float32: 25 MB at 384-d).
+    restarts : int, default 1
+        Independent runs (the first with ``seed``, the others with seeds derived from it,
+        each with its own training sample and initialisation); the run with the lowest
+        inertia over all rows is returned. Few clusters on little data vary a lot between
+        initialisations.
 
     Returns
     -------
@@ -244,6 +251,13 @@ def kmeans(vectors: Any, k: int, *, spherical: bool = False, seed: int = 0, nite
         raise DataError(f"max_train must be an integer >= k ({k}); got {max_train!r}")
     if d == 0:
         raise DataError("vectors have 0 dimensions")
+    if isinstance(restarts, bool) or not isinstance(restarts, (int, np.integer)) or restarts < 1:
+        raise DataError(f"restarts must be a positive integer; got {restarts!r}")
+    if restarts > 1:
+        runs = (kmeans(vectors, k, spherical=spherical, niter=niter, max_train=max_train, ids=ids,
+                       batch_size=batch_size, seed=seed if r == 0 else derived_seed(seed, f"kmeans-restart-{r}"))
+                for r in range(int(restarts)))
+        return min(runs, key=lambda res: res.inertia)  # the first of equal inertias
     rows = _sample_rows(n, min(int(max_train), n), int(seed), ids)
     train = take_rows(vectors, rows, dtype=np.float32)  # the one full-size copy: normalised in place
     if not np.isfinite(train).all():
