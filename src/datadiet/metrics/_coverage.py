@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from datadiet._core._rows import unit_rows
+
 __all__ = ["coverage_metrics"]
 
 
@@ -58,7 +60,7 @@ def coverage_metrics(vectors: np.ndarray, selected: np.ndarray, *, labels: np.nd
     s = np.asarray(take_rows(vectors, sample(selected, max_pairs_rows)), dtype=np.float64)
     if len(s) > 1:
         if metric == "cosine":
-            s /= np.maximum(np.linalg.norm(s, axis=1, keepdims=True), 1e-12)
+            unit_rows(s)
             pair = 1.0 - s @ s.T
         else:
             sq = (s * s).sum(1)

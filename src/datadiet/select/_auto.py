@@ -10,6 +10,7 @@ import numpy as np
 from datadiet._core import derived_seed, register
 from datadiet._core._allocate import allocate, round_preserving_sum
 from datadiet._core._hashing import uniform_keys
+from datadiet._core._rows import unit_rows
 from datadiet.index._kmeans import kmeans, row_hashes
 from datadiet.select._base import BUDGETED, Picked, Target
 from datadiet.select._clusterability import cluster_stability
@@ -119,7 +120,7 @@ def typicality(vectors: Any, metric: str, block: int = 65536) -> np.ndarray:
     def rows(s: int) -> np.ndarray:
         v = np.asarray(vectors[s:s + block], dtype=np.float64)
         if metric == "cosine":
-            v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+            unit_rows(v)
         return v
 
     mean = sum((rows(s).sum(0) for s in range(0, n, block)), np.zeros(vectors.shape[1])) / max(n, 1)

@@ -10,6 +10,7 @@ import numpy as np
 from datadiet._core import Param, derived_seed, register
 from datadiet._core._allocate import allocate, round_preserving_sum
 from datadiet._core._progress import progress
+from datadiet._core._rows import unit_rows
 from datadiet.index._kmeans import kmeans, row_hashes
 from datadiet.select._base import BUDGETED, Picked, Target
 from datadiet.select._embed_base import METRIC, NITER, EmbeddingSelector
@@ -188,7 +189,7 @@ def herd_groups(vectors: Any, ids: Any, groups: np.ndarray, quota: np.ndarray, *
             parts = max(1, round(len(rows) / partition_size))
             x = np.asarray(vectors[rows], dtype=np.float32)
             if metric == "cosine":
-                x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+                unit_rows(x)
             part_of = np.zeros(len(rows), dtype=np.int64)
             if parts > 1:
                 res = kmeans(x, parts, spherical=metric == "cosine", seed=seed, niter=niter, ids=ids.take(rows))

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
+from datadiet._core._rows import unit_rows
+
 __all__ = ["fit_softmax", "probe_check"]
 
 #: Unpicked rows (chosen by key) the probe is scored on.
@@ -74,7 +76,7 @@ def probe_check(x: Any, y: np.ndarray, picked: np.ndarray, keys: np.ndarray, met
     def rows(idx: np.ndarray) -> np.ndarray:
         v = np.asarray(x[idx], dtype=np.float64)
         if metric == "cosine":
-            v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+            unit_rows(v)
         return v
 
     picked = _smallest_keys(picked, keys, TRAIN_ROWS)

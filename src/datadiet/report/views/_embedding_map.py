@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from datadiet._core._rows import unit_rows
 from datadiet.report._context import ReportContext
 from datadiet.report._html import esc, figure, outcome_color, require_plotly
 
@@ -46,7 +47,7 @@ def text_rows(ctx: ReportContext) -> np.ndarray:
 
 
 def _pca2(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    x = unit_rows(np.array(x, copy=True))
     xc = x - x.mean(axis=0)
     evals, evecs = np.linalg.eigh(xc.T @ xc)  # d x d: cheaper than an SVD of the sample
     top = np.argsort(evals)[::-1][:2]
