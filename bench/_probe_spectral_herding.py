@@ -16,6 +16,9 @@ A second table herds over k-means representatives instead: ``C`` clusters of the
 vectors, the row nearest each centroid standing for its cluster's rows (herding weighted
 by cluster size), so the picks are typical like prototypes and spread like herding.
 
+The figures in ``BENCHMARKS.md`` (fifth pass) were measured at commit 1575caa, when herding used
+1,024 random Fourier features; since then it computes the kernel exactly, so a rerun differs.
+
 Run (9.5 minutes on 2 cores; not part of ``python -m bench all``):
 ``python -m bench._probe_spectral_herding [--seeds 5] [--budget 600]``
 """
@@ -55,7 +58,7 @@ def main(argv: list[str]) -> None:
     from bench.selection_quality import accuracy, fashion, select
     from datadiet._core._allocate import round_preserving_sum
     from datadiet.index._kmeans import kmeans
-    from datadiet.select._herding import herd_features, herd_groups, random_features
+    from datadiet.select._herding import herd_groups, herd_kernel
 
     ap = argparse.ArgumentParser(prog="python -m bench._probe_spectral_herding")
     ap.add_argument("--seeds", type=int, default=5)
@@ -97,8 +100,8 @@ def main(argv: list[str]) -> None:
             for s in seeds:
                 km = kmeans(x, c, seed=s, niter=20)
                 reps = index.search(np.asarray(km.centroids, dtype=np.float32), 1)[1][:, 0]
-                phi = random_features(x[reps], width * median, 1024, s)
-                picked = reps[herd_features(phi, np.bincount(np.asarray(km.labels), minlength=c), a.budget)]
+                counts = np.bincount(np.asarray(km.labels), minlength=c)
+                picked = reps[herd_kernel(x[reps], counts, a.budget, width * median)]
                 accs.append(accuracy(x, y, xt, yt, picked))
             report(f"C={c}, width {width} x median distance", accs)
 

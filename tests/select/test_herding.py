@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from datadiet.select import HerdingSelector, RandomSelector
-from datadiet.select._herding import herd_features, kernel_herding, median_distance, random_features
+from datadiet.select._herding import herd_kernel, kernel_herding, median_distance
 from datadiet.signals import HashedEncoder, Signals
 
 
@@ -55,19 +55,31 @@ def test_groups_get_proportional_shares_and_partitions_split_large_groups(bbc_ha
     assert again.tolist() == sel.selected_indices_.tolist() and other.tolist() != again.tolist()
 
 
-def test_herd_features_is_the_naive_greedy_and_copies_fill_last(bbc_hashed):
-    x = unit(bbc_hashed.vectors[:400]).astype(np.float32)
-    phi = random_features(x, 0.5 * median_distance(x, 0), 256, 7)
-    counts = np.random.default_rng(0).integers(1, 4, len(phi))  # row i stands for counts[i] copies
-    mean = (counts @ phi.astype(np.float64)) / counts.sum()
-    naive, total = [], np.zeros(phi.shape[1])
-    for t in range(25):  # the row whose addition brings the picked features' mean nearest the data's
-        gap = [np.inf if i in naive else float(((mean - (total + phi[i]) / (t + 1)) ** 2).sum())
-               for i in range(len(phi))]
-        naive.append(int(np.argmin(gap)))
-        total += phi[naive[-1]]
-    assert herd_features(phi, counts, 25).tolist() == naive
+def test_herd_kernel_is_the_naive_greedy_mmd_and_copies_fill_last(bbc_hashed):
+    x = unit(bbc_hashed.vectors[:300])
+    width = 0.5 * median_distance(x, 0)
+    counts = np.random.default_rng(0).integers(1, 4, len(x))  # row i stands for counts[i] copies
+    gram = np.exp(-np.maximum((x * x).sum(1)[:, None] + (x * x).sum(1)[None] - 2 * x @ x.T, 0) / (2 * width ** 2))
+    target = gram @ counts / counts.sum()
+    naive: list[int] = []
+    for _ in range(20):  # the row whose addition gives the picks the smallest squared MMD to the weighted data
+        def mmd2(s):
+            return gram[np.ix_(s, s)].mean() - 2 * target[s].mean()
+        naive.append(min((i for i in range(len(x)) if i not in naive), key=lambda i: mmd2(naive + [i])))
+    assert herd_kernel(x.astype(np.float32), counts, 20, width).tolist() == naive
     # three distinct rows repeated: each is a candidate once, copies fill the rest
     copies = np.repeat(x[:3], 4, axis=0)
     got = kernel_herding(copies, 5, seed=0)
     assert len(np.unique(got)) == 5 and len({copies[i].tobytes() for i in got[:3]}) == 3
+
+
+def test_stochastic_greedy_is_seeded_and_still_matches_the_kernel_mean(bbc_hashed):
+    x = unit(bbc_hashed.vectors).astype(np.float32)
+    width = 0.5 * median_distance(x, 0)
+    ones = np.ones(len(x))
+    first, again, other = (herd_kernel(x, ones, 40, width, seed=s) for s in (1, 1, 2))
+    assert first.tolist() == again.tolist() and first.tolist() != other.tolist()
+    assert len(set(first.tolist())) == 40
+    rng = np.random.default_rng(0)
+    rand = [mmd(x, rng.choice(len(x), 40, replace=False), width) for _ in range(10)]
+    assert max(mmd(x, first, width), mmd(x, other, width)) < min(rand)

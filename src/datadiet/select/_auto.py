@@ -50,8 +50,8 @@ PROTOTYPES = ("prototypes", {"keep": "easy", "rows_per_cluster": 1})
 #: Fewer, larger clusters, each keeping its rows nearest the centroid in proportion to its size.
 PROTOTYPES_3 = ("prototypes", {"keep": "easy", "rows_per_cluster": 3, "allocation": "cluster size"})
 #: Kernel herding inside every group: a sample whose kernel mean matches the group's.
-HERDING = ("herding", {"bandwidth": 0.5, "features": 1024})
-#: The herding candidate is skipped above this many multiply-adds (about 30 s on one 2-core machine).
+HERDING = ("herding", {"bandwidth": 0.5})
+#: The herding candidate is skipped above this many multiply-adds (15 to 40 s on one 2-core machine).
 HERDING_MAX_WORK = 4e11
 
 
@@ -286,21 +286,27 @@ class AutoSelector(EmbeddingSelector):
         else:
             chosen, labels = self._floor(sig, groups, total, seed)
             keys = self._keys(sig, derived_seed(seed, "auto-check"))
-            check = {"floor": probe_check(sig.vectors, groups, chosen, keys, self.metric)}
-            best = check["floor"]
+            found = [(FLOOR[0], dict(FLOOR[1]), chosen, labels)]
             for cand, cparams in auto_candidates(fraction, grouped):
                 if cand == HERDING[0]:
-                    work = herding_work(sizes, quota, cparams["features"])
+                    work = herding_work(sizes, quota, int(sig.vectors.shape[1]))
                     if work > HERDING_MAX_WORK:
                         info["skipped"] = {"herding": f"about {work:.1e} multiply-adds, above {HERDING_MAX_WORK:.0e}"}
                         continue
-                    picked, plabels = herd_groups(sig.vectors, sig.ids, groups, quota, metric=self.metric,
-                                                  seed=seed, niter=self.niter, **cparams)
+                    found.append((cand, cparams, *herd_groups(sig.vectors, sig.ids, groups, quota, metric=self.metric,
+                                                              seed=seed, niter=self.niter, **cparams)))
                 else:
-                    picked, plabels = self._run(cparams, sig, groups, quota, seed)
-                score = probe_check(sig.vectors, groups, picked, keys, self.metric)
-                check[candidate_name(cand, cparams)] = score
-                if score > best:
+                    found.append((cand, cparams, *self._run(cparams, sig, groups, quota, seed)))
+            # every candidate is scored on the same rows, those none of them picked (when there are any)
+            unpicked = np.ones(len(sig), bool)
+            for *_, picked, _ in found:
+                unpicked[picked] = False
+            held_out = np.flatnonzero(unpicked) if unpicked.any() else None
+            check, best = {}, -1.0
+            for cand, cparams, picked, plabels in found:
+                score = probe_check(sig.vectors, groups, picked, keys, self.metric, held_out)
+                check["floor" if cand == FLOOR[0] else candidate_name(cand, cparams)] = score
+                if score > best:  # ties keep the earlier candidate, the floor first
                     best, chosen, labels, name, params = score, picked, plabels, cand, cparams
             info["check"] = {k: round(v, 6) for k, v in check.items()}
             info["why"] = (f"budget {'<' if fraction < PROTOTYPE_BELOW else '>='} 2% with labels: " + (

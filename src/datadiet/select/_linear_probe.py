@@ -52,8 +52,13 @@ def fit_softmax(x: np.ndarray, y: np.ndarray, c: float = 1.0, maxiter: int = 300
     return res.x[: d * k].reshape(d, k), res.x[d * k:], classes
 
 
-def probe_check(x: Any, y: np.ndarray, picked: np.ndarray, keys: np.ndarray, metric: str) -> float:
-    """Accuracy of a linear probe trained on ``picked`` over up to 65,536 other rows (smallest ``keys``).
+def probe_check(x: Any, y: np.ndarray, picked: np.ndarray, keys: np.ndarray, metric: str,
+                held_out: np.ndarray | None = None) -> float:
+    """Accuracy of a linear probe trained on ``picked`` over up to 65,536 ``held_out`` rows (smallest ``keys``).
+
+    ``held_out`` defaults to every row not picked; candidates compared with one another
+    should share it (rows none of them picked), or each is scored on the rows its own
+    choice left, which favours samples that leave the easy rows out.
 
     The probe is trained on at most 20,000 of the picked rows (smallest ``keys``), so its cost
     does not grow with the budget. Rows are L2-normalised for the cosine metric. One class in
@@ -67,9 +72,11 @@ def probe_check(x: Any, y: np.ndarray, picked: np.ndarray, keys: np.ndarray, met
     >>> probe_check(x, y, np.array([0, 1, 50, 51]), np.linspace(0, 1, 100), "l2")
     1.0
     """
-    rest = np.ones(len(y), bool)
-    rest[picked] = False
-    others = np.sort(_smallest_keys(np.flatnonzero(rest), keys, PROBE_ROWS))
+    if held_out is None:
+        rest = np.ones(len(y), bool)
+        rest[picked] = False
+        held_out = np.flatnonzero(rest)
+    others = np.sort(_smallest_keys(held_out, keys, PROBE_ROWS))
     if len(others) == 0:
         return 0.0
 
