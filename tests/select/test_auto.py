@@ -183,6 +183,11 @@ def test_linear_probe_equals_scikit_learn_and_scores_the_unpicked_rows(bbc_hashe
     one_class = np.flatnonzero(y == 0)[:5]  # a single class predicts that class for every row
     rest = np.setdiff1d(np.arange(len(x)), one_class)
     assert probe_check(x, y, one_class, keys, "l2") == pytest.approx(np.mean(y[rest] == 0))
+    # held-out rows given: only they are scored (here the rows of class 0 that were not picked)
+    held = np.setdiff1d(np.flatnonzero(y == 0), one_class)
+    assert probe_check(x, y, one_class, keys, "l2", held) == 1.0
+    rest = np.setdiff1d(np.arange(len(x)), picked)
+    assert probe_check(x, y, picked, keys, "cosine", rest[y[rest] == 1]) == pytest.approx(np.mean(ours[rest][y[rest] == 1] == 1))
 
 
 def test_rule_table():

@@ -162,7 +162,7 @@ class AutoSelector(EmbeddingSelector):
     (:func:`auto_candidates`; from 2%, the floor and herding) are computed and the
     one whose linear probe (softmax regression trained on it,
     :func:`~datadiet.select._linear_probe.probe_check`) is most accurate on the rows
-    it did not pick is kept (ties keep the floor). ``metrics["auto"]``
+    no candidate picked is kept (ties keep the floor). ``metrics["auto"]``
     records the rule chosen, why, the statistic or check scores, and the seconds
     the check and the selection took.
 

@@ -138,8 +138,8 @@ class HerdingSelector(EmbeddingSelector):
     (``--label``/``--group``) every group gets its proportional share and is herded on
     its own; large groups are cut into k-means partitions of about ``partition_size``
     rows, each herded for its share. Cost ``O(n p d)`` for partitions of ``p`` rows,
-    never quadratic in ``n``; memory holds one group's vectors (float32), one kernel
-    row per partition row and a 32 MB block of kernel values.
+    never quadratic in ``n``; memory holds one group's vectors (float32), a few
+    numbers per row of the partition being herded and a 32 MB block of kernel values.
 
     Measured (``python -m bench selection_quality``, 20 seeds): with labels at 1% of
     Fashion-MNIST (PCA-64) +3.18 points over random for a logistic regression (+2.76
