@@ -88,6 +88,12 @@ def test_selectors_use_the_stored_cluster_signal_when_its_parameters_match(rt_js
         assert m["metrics"]["coverage"]["clusters_from"] == expect
         labels = pq.read_table(out).column("cluster").to_numpy()
         assert np.array_equal(labels, stored) == (expect == "stored")
+    # prototypes from several k-means initialisations do not reuse a one-run clustering
+    out = tmp_path / "proto.parquet"
+    res = run("select", "prototypes", rt_jsonl, "--id", "id", "--text", "text", "--model", "hashed:64",
+              "--clusters", 12, "--restarts", 3, "--budget", "5%", "-o", out)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(out.with_suffix(".manifest.json").read_text())["metrics"]["coverage"]["clusters_from"] == "computed"
 
 
 def test_select_from_vectors_column(tmp_path):

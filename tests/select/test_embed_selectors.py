@@ -108,6 +108,19 @@ def test_prototypes_easy_are_closer_than_hard(bbc_static):
     assert (auto_small, auto_large) == ("easy", "hard")
 
 
+def test_prototype_restarts_keep_the_lowest_inertia_clustering(bbc_static):
+    from datadiet.index._kmeans import kmeans
+
+    kw = {"budget": 12, "keep": "easy", "n_clusters": 12, "seed": 0}
+    runs = {r: kmeans(bbc_static.vectors, 12, spherical=True, seed=0, ids=bbc_static.ids, restarts=r) for r in (1, 4)}
+    for r, ref in runs.items():
+        sel = PrototypeSelector(restarts=r, **kw).fit(bbc_static)
+        assert np.array_equal(sel.selection_.extra["cluster"], ref.labels)
+    assert runs[4].inertia < runs[1].inertia  # with this seed the first initialisation is not the best
+    with pytest.raises(ValueError, match="restarts"):
+        PrototypeSelector(restarts=0, **kw).fit(bbc_static)
+
+
 def test_diversify_rounds_spread_the_budget(bbc_static):
     one = DiversifySelector(budget=300, n_clusters=15, size_power=2.0).fit(bbc_static)
     many = DiversifySelector(budget=300, n_clusters=15, size_power=2.0, n_rounds=5).fit(bbc_static)

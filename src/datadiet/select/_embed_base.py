@@ -23,10 +23,11 @@ from datadiet.select._base import BaseSelector, Picked
 from datadiet.signals._table import Signals
 
 __all__ = ["EmbeddingSelector", "rank_within", "auto_clusters", "cluster_spread", "exact_distances", "CLUSTERING", "METRIC",
-           "NITER"]
+           "NITER", "RESTARTS"]
 
 METRIC = Param("metric", "choice", "cosine", "distance between vectors", choices=("cosine", "l2"))
 NITER = Param("niter", "int", 20, "k-means iterations", low=1)
+RESTARTS = Param("restarts", "int", 1, "k-means initialisations; the run with the lowest inertia is kept", low=1)
 #: k-means parameters of the clustering selectors.
 CLUSTERING = (
     Param("n_clusters", "int", "auto", "k-means clusters / partitions (auto: from the input size, see the docs)",
@@ -98,23 +99,25 @@ class EmbeddingSelector(BaseSelector):
         """k-means of the vectors into ``k`` clusters (default from ``n_clusters``).
 
         A stored clustering (``sig.clusters``, from ``datadiet cluster``) made with the same
-        ``k``, metric, seed and iterations is used instead of clustering again.
+        ``k``, metric, seed, iterations and restarts is used instead of clustering again.
         """
         assert sig.vectors is not None
         n = len(sig)
         if k is None:
             k = auto_clusters(n) if self.n_clusters == "auto" else int(self.n_clusters)
         k = min(int(k), n)
+        restarts = int(getattr(self, "restarts", 1))  # a parameter of the selectors that offer it
         stored = sig.clusters
         if stored is not None and stored.params.get("rows") != "subset" and len(stored.labels) == n and \
                 {k_: stored.params.get(k_) for k_ in ("k", "metric", "seed", "niter")} == \
-                {"k": k, "metric": self.metric, "seed": seed, "niter": self.niter}:
+                {"k": k, "metric": self.metric, "seed": seed, "niter": self.niter} and \
+                stored.params.get("restarts", 1) == restarts:
             self.clusters_from_ = "stored"
             return KMeansResult(stored.centroids, stored.labels, stored.distances, self.metric == "cosine")
         self.clusters_from_ = "computed"
         try:
             res = kmeans(sig.vectors, k, spherical=self.metric == "cosine", seed=seed, niter=self.niter,
-                         ids=sig.ids)
+                         ids=sig.ids, restarts=restarts)
         except ValueError as e:
             if "distinct" not in str(e):
                 raise
@@ -122,7 +125,7 @@ class EmbeddingSelector(BaseSelector):
 
             distinct = len(np.unique(row_hashes(np.asarray(sig.vectors))))
             res = kmeans(sig.vectors, min(k, distinct), spherical=self.metric == "cosine", seed=seed,
-                         niter=self.niter, ids=sig.ids, max_train=max(distinct, len(sig)))
+                         niter=self.niter, ids=sig.ids, max_train=max(distinct, len(sig)), restarts=restarts)
         return res
 
     def _keys(self, sig: Signals, seed: int) -> np.ndarray:
