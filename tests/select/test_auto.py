@@ -166,6 +166,23 @@ def test_herding_candidate_skipped_when_too_costly(bbc_hashed, monkeypatch):
     assert "multiply-adds" in info["skipped"]["herding"]
 
 
+def test_herding_partitions_shrink_to_fit_the_cost_cap(bbc_hashed, monkeypatch):
+    import datadiet.select._auto as auto
+    from datadiet.select._herding import herding_work
+
+    n, dim, budget = len(bbc_hashed), bbc_hashed.vectors.shape[1], 200
+    sizes = np.bincount(bbc_hashed.groups)
+    monkeypatch.setattr(auto, "HERDING_MIN_PARTITION", 100)
+    monkeypatch.setattr(auto, "HERDING_MAX_WORK", 1.5 * (n + budget) * dim * 150)
+    sel = AutoSelector(budget=budget, seed=1).fit(bbc_hashed)
+    info = sel.selection_.metrics["auto"]
+    assert info["herding_partition_size"] == 150 and "herding" in info["check"] and "skipped" not in info
+    quota = np.round(sizes * budget / n)
+    assert herding_work(sizes, quota, dim, 150) <= auto.HERDING_MAX_WORK < herding_work(sizes, quota, dim)
+    assert info["method"] == "herding"  # every topic of 386-511 rows was herded in partitions of about 150
+    assert len(np.unique(sel.selection_.extra["cluster"])) == sum(max(1, round(s / 150)) for s in sizes)
+
+
 def test_linear_probe_equals_scikit_learn_and_scores_the_unpicked_rows(bbc_hashed):
     from sklearn.linear_model import LogisticRegression
 

@@ -21,7 +21,7 @@ from datadiet.select._embed_base import (
     exact_distances,
     rank_within,
 )
-from datadiet.select._herding import herd_groups, herding_work
+from datadiet.select._herding import PARTITION_SIZE, herd_groups, herding_work
 from datadiet.select._linear_probe import probe_check
 from datadiet.signals._table import Signals
 
@@ -51,8 +51,11 @@ PROTOTYPES = ("prototypes", {"keep": "easy", "rows_per_cluster": 1})
 PROTOTYPES_3 = ("prototypes", {"keep": "easy", "rows_per_cluster": 3, "allocation": "cluster size"})
 #: Kernel herding inside every group: a sample whose kernel mean matches the group's.
 HERDING = ("herding", {"bandwidth": 0.5})
-#: The herding candidate is skipped above this many multiply-adds (15 to 40 s on one 2-core machine).
+#: The herding candidate is skipped above this many multiply-adds (15 to 40 s on one 2-core machine) ...
 HERDING_MAX_WORK = 4e11
+#: ... after its partitions shrink towards this many rows to fit (at 1% of Fashion-MNIST by class, partitions of
+#: 1,024 rows instead of one per class: +2.88 instead of +3.10 points over random, 5 seeds).
+HERDING_MIN_PARTITION = 1024
 
 
 def auto_rule(fraction: float, grouped: bool = False, stability: float | None = None) -> tuple[str, dict[str, Any]]:
@@ -289,10 +292,16 @@ class AutoSelector(EmbeddingSelector):
             found = [(FLOOR[0], dict(FLOOR[1]), chosen, labels)]
             for cand, cparams in auto_candidates(fraction, grouped):
                 if cand == HERDING[0]:
-                    work = herding_work(sizes, quota, int(sig.vectors.shape[1]))
+                    dim = int(sig.vectors.shape[1])
+                    part = int(min(PARTITION_SIZE, max(HERDING_MIN_PARTITION,
+                                                       HERDING_MAX_WORK / (1.5 * (n + total) * dim))))
+                    work = herding_work(sizes, quota, dim, part)
                     if work > HERDING_MAX_WORK:
-                        info["skipped"] = {"herding": f"about {work:.1e} multiply-adds, above {HERDING_MAX_WORK:.0e}"}
+                        info["skipped"] = {"herding": f"about {work:.1e} multiply-adds in partitions of {part} rows, "
+                                                      f"above {HERDING_MAX_WORK:.0e}"}
                         continue
+                    cparams = {**cparams, "partition_size": part}
+                    info["herding_partition_size"] = part
                     found.append((cand, cparams, *herd_groups(sig.vectors, sig.ids, groups, quota, metric=self.metric,
                                                               seed=seed, niter=self.niter, **cparams)))
                 else:

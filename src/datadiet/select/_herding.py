@@ -16,10 +16,12 @@ from datadiet.select._base import BUDGETED, Picked, Target
 from datadiet.select._embed_base import METRIC, NITER, EmbeddingSelector
 from datadiet.signals._table import Signals
 
-__all__ = ["HerdingSelector", "herd_groups", "herd_kernel", "herding_work", "kernel_herding", "median_distance"]
+__all__ = ["PARTITION_SIZE", "HerdingSelector", "herd_groups", "herd_kernel", "herding_work", "kernel_herding", "median_distance"]
 
 #: Seeded random pairs of rows whose median distance sets the kernel width.
 _WIDTH_PAIRS = 2048
+#: Rows per k-means partition that herding works in (the kernel means cost rows x partition rows).
+PARTITION_SIZE = 8192
 #: Stochastic greedy: each herding step scores ``(n / k) ln(1 / epsilon)`` random rows.
 STOCHASTIC_EPSILON = 0.01
 #: Kernel values computed at once when the kernel means are summed (float32: 32 MB).
@@ -161,7 +163,7 @@ class HerdingSelector(EmbeddingSelector):
         *BUDGETED,
         Param("bandwidth", "float", 0.5, "Gaussian kernel width as a multiple of the median distance between rows",
               low=1e-6),
-        Param("partition_size", "int", 8192, "herd inside k-means partitions of about this many rows", low=2),
+        Param("partition_size", "int", PARTITION_SIZE, "herd inside k-means partitions of about this many rows", low=2),
         METRIC,
         NITER,
     )
@@ -180,7 +182,7 @@ class HerdingSelector(EmbeddingSelector):
         return self._finish(sig, chosen, seed, None, labels=labels, extra_metrics=extra)
 
 
-def herding_work(sizes: np.ndarray, quota: np.ndarray, dim: int, partition_size: int = 8192) -> float:
+def herding_work(sizes: np.ndarray, quota: np.ndarray, dim: int, partition_size: int = PARTITION_SIZE) -> float:
     """Multiply-adds :func:`herd_groups` spends: each partition's kernel means, then one kernel row per pick.
 
     Examples
@@ -194,7 +196,7 @@ def herding_work(sizes: np.ndarray, quota: np.ndarray, dim: int, partition_size:
 
 
 def herd_groups(vectors: Any, ids: Any, groups: np.ndarray, quota: np.ndarray, *, metric: str, seed: int,
-                bandwidth: float = 0.5, partition_size: int = 8192,
+                bandwidth: float = 0.5, partition_size: int = PARTITION_SIZE,
                 niter: int = 20) -> tuple[np.ndarray, np.ndarray]:
     """:func:`kernel_herding` inside every group with a positive ``quota``, in k-means partitions of large groups.
 
