@@ -94,6 +94,8 @@ class EmbeddingSelector(BaseSelector):
 
     #: Embedding (``--model``) and reading run on Ray; the fit itself runs on the gathered vectors.
     engines: ClassVar[tuple[str, ...]] = ("local", "ray")
+    #: k-means initialisations; a parameter (:data:`RESTARTS`) of the selectors that offer it.
+    restarts: int = 1
 
     def _clusters(self, sig: Signals, seed: int, k: int | None = None) -> KMeansResult:
         """k-means of the vectors into ``k`` clusters (default from ``n_clusters``).
@@ -106,7 +108,7 @@ class EmbeddingSelector(BaseSelector):
         if k is None:
             k = auto_clusters(n) if self.n_clusters == "auto" else int(self.n_clusters)
         k = min(int(k), n)
-        restarts = int(getattr(self, "restarts", 1))  # a parameter of the selectors that offer it
+        restarts = int(self.restarts)
         stored = sig.clusters
         if stored is not None and stored.params.get("rows") != "subset" and len(stored.labels) == n and \
                 {k_: stored.params.get(k_) for k_ in ("k", "metric", "seed", "niter")} == \
