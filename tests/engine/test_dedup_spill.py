@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import datadiet.engine._dedup_spill as ds
 from datadiet.cli import cli
 from datadiet.dedup import Dedup, NearDedup
-from datadiet.dedup._lsh import band_keys, band_links, group_links
+from datadiet.dedup._lsh import band_buckets, band_keys, band_links, group_links
 from datadiet.dedup._minhash import minhash_signatures
 from datadiet.engine import dedup_streamed, load_signals
 from datadiet.io import open_source
@@ -90,7 +90,7 @@ def test_partition_links_join_to_the_band_links(bbc):
     rows = np.arange(len(sig))
     rank = np.random.default_rng(0).permutation(len(sig))
     keys = band_keys(sig, rows, 16, 4)
-    want = set(zip(*(x.tolist() for x in band_links(sig, rows, rank, 16, 4, keys=keys)), strict=True))
+    want = set(zip(*(x.tolist() for x in band_links(band_buckets(sig, rows, 16, 4), rows, rank)), strict=True))
     band = np.repeat(np.arange(16, dtype=np.uint64), len(sig))
     key, row = np.ascontiguousarray(keys.T).ravel(), np.tile(rows, 16)
     got = set()
@@ -160,13 +160,14 @@ def test_partition_links_of_a_later_round_join_to_the_band_links(bbc):
     n = len(sig)
     rank = np.random.default_rng(1).permutation(n)
     keys = band_keys(sig, np.arange(n), 32, 2)
-    a0, b0 = band_links(sig, np.arange(n), rank, 32, 2, keys=keys)
+    buckets = band_buckets(sig, np.arange(n), 32, 2)
+    a0, b0 = band_links(buckets, np.arange(n), rank)
     dropped = np.unique(np.where(rank[a0] < rank[b0], a0, b0))  # the bucket heads leave
     active = np.ones(n, dtype=bool)
     active[dropped] = False
     changed = ~active
-    want = set(zip(*(x.tolist() for x in band_links(sig, np.flatnonzero(active), rank, 32, 2, keys=keys,
-                                                    changed=dropped)), strict=True))
+    want = set(zip(*(x.tolist() for x in band_links(buckets, np.flatnonzero(active), rank, changed=dropped)),
+                   strict=True))
     band = np.repeat(np.arange(32, dtype=np.uint64), n)
     key, row = np.ascontiguousarray(keys.T).ravel(), np.tile(np.arange(n), 32)
     got = set()

@@ -22,7 +22,7 @@ import numpy as np
 from datadiet._core._errors import DataError
 from datadiet._core._hashing import splitmix64
 
-__all__ = ["LSHParams", "choose_bands", "band_keys", "band_links", "components", "group_links", "signature_hash"]
+__all__ = ["LSHParams", "choose_bands", "band_buckets", "band_keys", "band_links", "components", "group_links", "signature_hash"]
 
 _R = np.random.default_rng(0xBA4D).integers(1, 2**63, size=4096, dtype=np.uint64) | np.uint64(1)
 
@@ -124,69 +124,116 @@ def _choose(threshold: float, num_perm: int, fp_weight: float, fn_weight: float,
     return LSHParams(threshold, num_perm, int(b_arr[best]), int(r_arr[best]), float(fp[best]), float(fn[best]))
 
 
+KEY_CHUNK = 4096  # signature rows hashed at once: their uint64 copy (~4 MB at 117 columns) stays in cache
+
+
 def band_keys(signatures: np.ndarray, rows_idx: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """One 64-bit bucket key per band for each of the given signature rows: ``(len(rows_idx), bands)``."""
-    m = rows_idx.size
-    keys = np.empty((bands, m), dtype=np.uint64)
-    mix = _R[:rows]
-    for j in range(bands):
-        block = signatures[rows_idx, j * rows:(j + 1) * rows].astype(np.uint64)
+    """One 64-bit bucket key per band for each of the given signature rows: ``(len(rows_idx), bands)``.
+
+    The key of band ``j`` is ``splitmix64(sum_i sig[i] * R_i ^ j)`` over its ``rows`` columns
+    (``R`` fixed odd multipliers); all bands of a chunk of rows are hashed in one pass.
+
+    Examples
+    --------
+    >>> sig = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [1, 2, 3, 4]], dtype=np.uint32)
+    >>> k = band_keys(sig, np.arange(3), bands=2, rows=2)
+    >>> k.shape, bool(k[0, 0] == k[1, 0]), bool(k[0, 1] == k[1, 1]), bool((k[0] == k[2]).all())
+    ((3, 2), True, False, True)
+    """
+    m, width = rows_idx.size, bands * rows
+    mix = np.tile(_R[:rows], bands)
+    band = np.arange(bands, dtype=np.uint64)
+    out = np.empty((bands, m), dtype=np.uint64)  # band-major: each band's keys are contiguous for sorting
+    for lo in range(0, m, KEY_CHUNK):
+        block = signatures[rows_idx[lo:lo + KEY_CHUNK], :width].astype(np.uint64)
         block *= mix
-        keys[j] = splitmix64(block.sum(axis=1, dtype=np.uint64) ^ np.uint64(j))
-    return keys.T
+        key = block.reshape(-1, bands, rows).sum(axis=2, dtype=np.uint64)
+        key ^= band
+        out[:, lo:lo + KEY_CHUNK] = key.T
+    return splitmix64(out, inplace=True).T
 
 
-def _bucket_links(key: np.ndarray, rows_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Links ``(member, head)`` of the buckets of one band; ``rows_idx`` in rank order."""
-    m = rows_idx.size
-    order = np.argsort(key, kind="stable")
-    ks = key[order]
-    new = np.empty(m, dtype=bool)
-    new[0] = True
-    new[1:] = ks[1:] != ks[:-1]
-    if new.all():
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    head = np.maximum.accumulate(np.where(new, np.arange(m), 0))
-    member = ~new
-    return rows_idx[order[member]], rows_idx[order[head[member]]]
+def band_buckets(signatures: np.ndarray, rows_idx: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """The shared LSH bucket of every signature row in every band: ``(bands, len(signatures))`` int32.
 
+    Buckets holding two or more of ``rows_idx`` are numbered from 0 in each band; a row
+    alone in its bucket, or not among ``rows_idx``, gets -1 (later rounds only remove
+    rows, so a lone row never gains a link).
 
-def band_links(signatures: np.ndarray, rows_idx: np.ndarray, rank: np.ndarray, bands: int,
-               rows: int, *, keys: np.ndarray | None = None,
-               changed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Links ``(row, bucket head)`` for every LSH bucket of the given rows.
-
-    ``rows_idx`` are the signature rows taking part; ``rank`` (aligned with the
-    signatures) orders rows within a bucket, the lowest becoming its head.
-    ``keys`` (aligned with the signatures, from :func:`band_keys`) saves hashing the
-    bands again; ``changed`` (signature rows, needs ``keys``) restricts each band to the
-    buckets holding one of those rows, the only buckets whose links can differ from an
-    earlier call over a superset of ``rows_idx`` that contained them.
-    Returns unique pairs of row positions ``(a, b)`` with ``a != b``.
+    Examples
+    --------
+    >>> sig = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [1, 2, 3, 4]], dtype=np.uint32)
+    >>> band_buckets(sig, np.arange(3), bands=2, rows=2).tolist()
+    [[0, 0, 0], [0, -1, 0]]
     """
     m = rows_idx.size
+    out = np.full((bands, signatures.shape[0]), -1, dtype=np.int32)
     if m < 2:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    # rows in rank order once; a stable sort by band key then keeps rank order inside each bucket
-    rows_idx = rows_idx[np.argsort(rank[rows_idx], kind="stable")]
-    sub_keys = band_keys(signatures, rows_idx, bands, rows) if keys is None else keys[rows_idx]
-    out_a, out_b = [], []
+        return out
+    keys = band_keys(signatures, rows_idx, bands, rows)
     for j in range(bands):
-        key, idx = sub_keys[:, j], rows_idx
+        order = np.argsort(keys[:, j])
+        ks = keys[order, j]
+        same = ks[1:] == ks[:-1]
+        if not same.any():
+            continue
+        shared = np.zeros(m, dtype=bool)
+        shared[1:] = same
+        shared[:-1] |= same
+        ks = ks[shared]
+        new = np.empty(ks.size, dtype=bool)
+        new[0] = True
+        np.not_equal(ks[1:], ks[:-1], out=new[1:])
+        out[j, rows_idx[order[shared]]] = np.cumsum(new) - 1
+    return out
+
+
+def band_links(buckets: np.ndarray, rows_idx: np.ndarray, rank: np.ndarray, *,
+               changed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Links ``(row, bucket head)`` for every shared LSH bucket of the given rows.
+
+    ``buckets`` come from :func:`band_buckets` over a superset of ``rows_idx``;
+    ``rank`` (aligned with the signatures) orders rows within a bucket, the lowest
+    becoming its head. ``changed`` (signature rows no longer among ``rows_idx``)
+    restricts each band to the buckets that held one of them, the only buckets whose
+    links can differ from an earlier call over a superset of ``rows_idx``.
+    Returns unique pairs of row positions ``(a, b)`` with ``a != b``.
+
+    Examples
+    --------
+    >>> sig = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [1, 2, 3, 4]], dtype=np.uint32)
+    >>> a, b = band_links(band_buckets(sig, np.arange(3), 2, 2), np.arange(3), np.array([2, 0, 1]))
+    >>> sorted(zip(a.tolist(), b.tolist()))
+    [(0, 1), (0, 2), (2, 1)]
+    """
+    out_a, out_b = [], []
+    for band in buckets:
+        ids = band[rows_idx]
+        keep = ids >= 0
         if changed is not None:
-            hit = np.isin(key, keys[changed, j])  # type: ignore[index]
-            if hit.sum() < 2:
+            lost = band[changed]
+            lost = lost[lost >= 0]
+            if not lost.size:
                 continue
-            key, idx = key[hit], idx[hit]
-        la, lb = _bucket_links(np.ascontiguousarray(key), idx)
-        if la.size:
-            out_a.append(la)
-            out_b.append(lb)
+            hit = np.zeros(int(band.max()) + 1, dtype=bool)
+            hit[lost] = True
+            keep[keep] = hit[ids[keep]]
+        idx, ids = rows_idx[keep], ids[keep]
+        if idx.size < 2:
+            continue
+        order = np.lexsort((rank[idx], ids))
+        idx, ids = idx[order], ids[order]
+        new = np.empty(idx.size, dtype=bool)
+        new[0] = True
+        np.not_equal(ids[1:], ids[:-1], out=new[1:])
+        head = np.maximum.accumulate(np.where(new, np.arange(idx.size), 0))
+        out_a.append(idx[~new])
+        out_b.append(idx[head[~new]])
     if not out_a:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     a = np.concatenate(out_a).astype(np.int64)
     b = np.concatenate(out_b).astype(np.int64)
-    n = int(signatures.shape[0])
+    n = int(buckets.shape[1])
     code = np.unique(a * n + b)
     return code // n, code % n
 

@@ -9,7 +9,7 @@ import numpy as np
 from datadiet._core import Param, register
 from datadiet._core._errors import DataError
 from datadiet.dedup._base import KEEP_PARAMS, BaseDedup, Combined
-from datadiet.dedup._lsh import LSHParams, band_keys, band_links, choose_bands
+from datadiet.dedup._lsh import LSHParams, band_buckets, band_links, choose_bands
 from datadiet.dedup._minhash import jaccard_pairs, minhash_params, minhash_signatures
 from datadiet.dedup._normalize import Normalization
 
@@ -31,7 +31,7 @@ class NearStage:
         self.lsh: LSHParams = owner.banding()
         self.sig: np.ndarray | None = None
         self.count: np.ndarray | None = None
-        self.keys: np.ndarray | None = None  # bucket key of every (row, band), set by the first round
+        self.buckets: np.ndarray | None = None  # shared bucket of every (band, row), set by the first round
         self.last_active: np.ndarray | None = None
         self.metrics: dict[str, Any] = {"lsh_bands": self.lsh.bands, "lsh_rows": self.lsh.rows,
                                         "candidate_pairs": 0, "verified_pairs": 0}
@@ -51,15 +51,13 @@ class NearStage:
     def links(self, comb: Combined, active: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sig, count = self._signatures(comb)
         rows = np.flatnonzero(active & (count > 0))
-        bands, width = self.lsh.bands, self.lsh.rows
-        if self.keys is None or self.last_active is None:
+        if self.buckets is None or self.last_active is None:
             # first round: hash every band once; later rounds look only at the buckets that lost a row
-            self.keys = np.zeros((sig.shape[0], bands), dtype=np.uint64)
-            self.keys[rows] = band_keys(sig, rows, bands, width)
-            a, b = band_links(sig, rows, rank, bands, width, keys=self.keys)
+            self.buckets = band_buckets(sig, rows, self.lsh.bands, self.lsh.rows)
+            a, b = band_links(self.buckets, rows, rank)
         else:
             changed = np.flatnonzero(self.last_active & ~active & (count > 0))
-            a, b = band_links(sig, rows, rank, bands, width, keys=self.keys, changed=changed)
+            a, b = band_links(self.buckets, rows, rank, changed=changed)
         self.last_active = active.copy()
         self.metrics["candidate_pairs"] += int(a.size)
         verify = self.o.verify
