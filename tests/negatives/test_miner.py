@@ -205,8 +205,18 @@ def test_matches_sentence_transformers_top(bbc_data):
         theirs.setdefault(a, []).append(n)
     mine = {queries[r]: [docs[n] for n in row if n >= 0] for r, row in zip(ours.query_, ours.negatives_)}
     mine = {k: v for k, v in mine.items() if v}
-    same = sum(mine.get(k) == theirs.get(k) for k in set(mine) | set(theirs))
-    assert same / len(set(mine) | set(theirs)) > 0.99
+    # documents of exactly equal score (identical vectors) have no defined order in torch.topk, and
+    # sentence-transformers 6.2 and 6.3 break such ties differently: a swap of two of them is a match
+    row_of, qrow = {t: i for i, t in enumerate(docs)}, {t: i for i, t in enumerate(queries)}
+
+    def same_up_to_ties(q: str) -> bool:
+        a, b = mine.get(q, []), theirs.get(q, [])
+        score = lambda t: float(qv[qrow[q]] @ dv[row_of[t]])  # noqa: E731
+        return len(a) == len(b) and all(x == y or score(x) == score(y) for x, y in zip(a, b, strict=True))
+
+    union = set(mine) | set(theirs)
+    assert sum(mine.get(k) == theirs.get(k) for k in union) / len(union) > 0.98
+    assert sum(same_up_to_ties(k) for k in union) / len(union) > 0.999
 
 
 def test_bad_input(bbc_data):

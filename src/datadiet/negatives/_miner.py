@@ -3,9 +3,9 @@
 The rules follow sentence-transformers' ``util.mine_hard_negatives`` exactly where
 the two overlap, so the same embeddings and settings give the same negatives:
 
-1. each query's ``range_max + max_positives`` nearest documents are searched
+1. each query's ``range_max + max_positives + 1`` nearest documents are searched
    (faiss, exact inner product, ``batch_size`` queries at a time; never a dense
-   query x corpus matrix);
+   query x corpus matrix; the one extra as sentence-transformers >= 6.3 searches it);
 2. candidates are removed by the guards, in this order, each counted in
    ``removed_``: ``known_positive``, ``duplicate_text``, ``near_duplicate``,
    ``guide_veto``, ``absolute_margin`` (``s + margin > s+``), ``relative_margin``
@@ -323,7 +323,7 @@ class HardNegativeMiner(Declared):
 
         n = len(d.docs)
         r_max = self._range_max(d.max_pos)
-        kk = min(r_max + d.max_pos, n)
+        kk = min(r_max + d.max_pos + 1, n)
         x = d.queries[rows]
         with faiss_threads(float(len(x)) * n * d.docs.shape[1]):
             scores, cand = d.index.search(x, kk)
