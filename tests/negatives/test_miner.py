@@ -53,6 +53,22 @@ def test_duplicate_guard_off_lets_duplicates_through(bbc_data):
     assert dup > 0 and m.removed_["duplicate_text"] == 0
 
 
+def test_a_document_with_the_query_own_text_is_never_a_negative(bbc_data):
+    """Given query texts, the duplicate-text guard drops documents whose text is the query's (as sentence-transformers)."""
+    qv, dv, qt = bbc_data["qv"], bbc_data["dv"], bbc_data["qtexts"].to_pylist()
+    some = np.unique(bbc_data["q"])[:50]
+    texts = bbc_data["texts"].to_pylist() + [qt[i].upper() + " !" for i in some]  # the same normalised text
+    dv2 = np.vstack([dv, qv[some]])  # and the query's own vector: the hardest candidate there is
+    own = {int(q): len(dv) + j for j, q in enumerate(some)}
+    qrels = (bbc_data["q"], bbc_data["d"])
+    without = HardNegativeMiner(num_negatives=3).fit(qv, dv2, qrels, doc_texts=texts)
+    assert sum(own.get(int(q), -1) in row for q, row in zip(without.query_, without.negatives_, strict=True)) >= 50
+    m = HardNegativeMiner(num_negatives=3).fit(qv, dv2, qrels, doc_texts=texts, query_texts=qt)
+    assert not any(own.get(int(q), -1) in row for q, row in zip(m.query_, m.negatives_, strict=True))
+    assert (m.negatives_ >= 0).all()
+    assert m.removed_["duplicate_text"] >= without.removed_["duplicate_text"] + 50
+
+
 @pytest.mark.parametrize("strategy", STRATS)
 def test_margins_and_score_window_hold_for_every_negative(bbc_data, strategy):
     kw = dict(absolute_margin=0.02, relative_margin=0.05, max_score=0.6, min_score=0.1)

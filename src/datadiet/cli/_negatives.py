@@ -94,7 +94,7 @@ def negatives(beir: str | None, split: str, queries: str | None, corpus: str | N
     qv, dv = (col.query_vectors, col.doc_vectors) if vectors is not None else _embed(col, str(model))
     t_embed = time.perf_counter() - t0
     blocks = miner.iter_blocks(qv, dv, (col.qrels_query, col.qrels_doc), query_ids=col.query_ids,
-                               doc_ids=col.doc_ids, doc_texts=col.doc_texts)
+                               doc_ids=col.doc_ids, doc_texts=col.doc_texts, query_texts=col.query_texts)
     qt, dt = (col.query_texts, col.doc_texts) if with_text else (None, None)
     stats: dict[str, list[Any]] = {"pos": [], "neg": []}
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from datadiet._core import (
@@ -156,7 +157,8 @@ class HardNegativeMiner(Declared):
         Param("simans_b", "float", None, "SimANS offset b (default: estimated from the data)", none=True),
         Param("hard_ratio", "float", 0.5, "mixed: share of top negatives, the rest random", low=0, high=1),
         Param("similarity", "choice", "cosine", "score of a (query, document) pair", choices=("cosine", "dot")),
-        Param("duplicate_text", "bool", True, "never use a document whose normalised text equals a positive's"),
+        Param("duplicate_text", "bool", True, "never use a document whose normalised text equals a positive's "
+              "(or the query's, given query_texts)"),
         Param("near_duplicate", "float", None, "also drop documents at least this cosine-similar to a positive",
               none=True, low=0, high=1),
         Param("cross_encoder", "object", None, "rescore the searched candidates and the positives with this "
@@ -192,7 +194,8 @@ class HardNegativeMiner(Declared):
         guide : (guide_query_vectors, guide_doc_vectors), optional
             A guide model's vectors: candidates it scores at or above the positive are vetoed.
         query_texts : array-like of str, optional
-            Needed (with ``doc_texts``) when ``cross_encoder`` is set.
+            With ``doc_texts``, the duplicate-text guard also drops documents whose text is the
+            query's own (as sentence-transformers does); needed when ``cross_encoder`` is set.
 
         Returns
         -------
@@ -221,7 +224,7 @@ class HardNegativeMiner(Declared):
         """
         self.validate_params()
         self.seed_ = resolve_seed(self.seed)
-        data = self._prepare(query_vectors, doc_vectors, qrels, query_ids, doc_ids, doc_texts, guide)
+        data = self._prepare(query_vectors, doc_vectors, qrels, query_ids, doc_ids, doc_texts, guide, query_texts)
         if self.cross_encoder is not None:
             if query_texts is None or doc_texts is None:
                 raise DataError("cross_encoder rescoring needs query_texts and doc_texts")
@@ -236,7 +239,7 @@ class HardNegativeMiner(Declared):
 
     # ------------------------------------------------------------------ steps
     def _prepare(self, qv: Any, dv: Any, qrels: Any, query_ids: Any, doc_ids: Any, doc_texts: Any,
-                 guide: Any) -> _Data:
+                 guide: Any, query_texts: Any = None) -> _Data:
         import faiss
 
         queries = _vectors(qv, "query vectors")
@@ -293,10 +296,19 @@ class HardNegativeMiner(Declared):
 
             if len(doc_texts) != n:
                 raise DataError(f"got {len(doc_texts)} document texts for {n} corpus vectors")
-            # equal normalised texts get equal codes (arrow's hash table; no per-document Python)
-            text_hash = pc.dictionary_encode(normalize_text(doc_texts)).indices.to_numpy(
+            if query_texts is not None and len(query_texts) != m:
+                raise DataError(f"got {len(query_texts)} query texts for {m} query vectors")
+            # equal normalised texts get equal codes (arrow's hash table; no per-document Python);
+            # the queries' texts share the documents' codes, so a document with the query's own text
+            # is caught like one with a positive's
+            texts = [normalize_text(t).cast(pa.large_string()) for t in (doc_texts, query_texts) if t is not None]
+            codes = pc.dictionary_encode(pa.concat_arrays(texts)).indices.to_numpy(
                 zero_copy_only=False).astype(np.int64)
-            pos_text_keys = np.unique(pair_keys(pair_q, text_hash[pair_d]))
+            text_hash = codes[:n]
+            pos_text_keys = pair_keys(pair_q, text_hash[pair_d])
+            if query_texts is not None:
+                pos_text_keys = np.concatenate([pos_text_keys, pair_keys(np.arange(m), codes[n:])])
+            pos_text_keys = np.unique(pos_text_keys)
         guide_q = guide_d = None
         if guide is not None:
             guide_q, guide_d = _unit(_vectors(guide[0], "guide query vectors")), _unit(
