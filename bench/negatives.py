@@ -181,6 +181,9 @@ def speed(argv: list[str]) -> str:
     total_neg = sum(len(b.get(k, [])) for k in keys)
     same_neg = sum(len(set(a.get(k, [])) & set(b.get(k, []))) for k in keys)
     ties = _tie_only(a, b, [k for k in keys if a.get(k) != b.get(k)], tag)
+    from importlib.metadata import version
+
+    st = f"sentence-transformers {version('sentence-transformers')}"
     lines = [
         "## Negatives (a): datadiet vs sentence-transformers `mine_hard_negatives`",
         "",
@@ -193,9 +196,9 @@ def speed(argv: list[str]) -> str:
         "| | seconds (mining, no encoding) | peak RSS MB | triplet rows |",
         "|---|---:|---:|---:|",
         f"| datadiet HardNegativeMiner | {ours['seconds']:.2f} | {ours['peak_rss_mb']:.0f} | {ours['rows']:,} |",
-        f"| sentence-transformers 6.2.0, `use_faiss=True` | {peer['seconds']:.2f} | {peer['peak_rss_mb']:.0f} | "
+        f"| {st}, `use_faiss=True` | {peer['seconds']:.2f} | {peer['peak_rss_mb']:.0f} | "
         f"{peer['rows']:,} |",
-        f"| sentence-transformers 6.2.0, default torch path | {torch_path['seconds']:.2f} | "
+        f"| {st}, default torch path | {torch_path['seconds']:.2f} | "
         f"{torch_path['peak_rss_mb']:.0f} | {torch_path['rows']:,} |",
         "",
         f"Speed ratio (sentence-transformers / datadiet): **{peer['seconds'] / ours['seconds']:.2f}x** "
