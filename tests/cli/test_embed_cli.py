@@ -57,6 +57,14 @@ def test_embed_cluster_select_from_cached_signal(rt_jsonl, tmp_path):
         assert 0 < m["metrics"]["coverage"]["clusters_covered"] <= 1
         assert m["vectors"]["text"] == "text"
         assert "cluster" in pq.read_table(out).column_names
+    # --no-coverage: the same rows, no distance metrics in the manifest
+    out = tmp_path / "fl-off.parquet"
+    res = run("select", rt_jsonl, "--id", "id", "--text", "text", "--method", "facility-location", "--budget", "5%",
+              "--no-coverage", "-o", out)
+    assert res.returncode == 0, res.stderr
+    cov = json.loads(out.with_suffix(".manifest.json").read_text())["metrics"]["coverage"]
+    assert "mean_distance_to_selected" not in cov and "facility_objective" in cov
+    assert pq.read_table(out).column("id").equals(pq.read_table(tmp_path / "facility-location.parquet").column("id"))
     assert rt_jsonl.read_bytes() == before
 
 

@@ -59,6 +59,12 @@ def test_needs_vectors_and_records_coverage(cls, bbc_static):
     cov = sel.selection_.metrics["coverage"]
     assert 0 < cov["clusters_covered"] <= 1 and cov["mean_distance_to_selected"] > 0 and cov["diversity"] > 0
     assert "cluster" in sel.selection_.extra
+    # coverage=False skips the distance search only: the same rows, the cluster counts still recorded
+    off = cls(budget=100, seed=1, coverage=False).fit(bbc_static)
+    np.testing.assert_array_equal(off.selected_indices_, sel.selected_indices_)
+    left = off.selection_.metrics["coverage"]
+    assert left["clusters_covered"] == cov["clusters_covered"] and "diversity" not in left
+    assert "mean_distance_to_selected" not in left and "max_distance_to_selected" not in left
 
 
 def test_bad_parameters(bbc_static):

@@ -13,7 +13,7 @@ __all__ = ["coverage_metrics"]
 
 def coverage_metrics(vectors: np.ndarray, selected: np.ndarray, *, labels: np.ndarray | None = None,
                      metric: str = "cosine", keys: np.ndarray | None = None,
-                     max_rows: int = 20000, max_pairs_rows: int = 1000) -> dict[str, Any]:
+                     max_rows: int = 20000, max_pairs_rows: int = 1000, distances: bool = True) -> dict[str, Any]:
     """How well ``selected`` rows cover ``vectors``.
 
     Returns ``clusters_covered`` (fraction of the non-empty clusters in ``labels``
@@ -21,7 +21,8 @@ def coverage_metrics(vectors: np.ndarray, selected: np.ndarray, *, labels: np.nd
     its nearest selected row: ``1 - cos`` for cosine, Euclidean for l2) and
     ``diversity`` (mean pairwise distance between selected rows). Large inputs are
     measured on a sample of ``max_rows`` rows / ``max_pairs_rows`` selected rows,
-    the ones with the smallest ``keys`` (id-keyed hashes) when given.
+    the ones with the smallest ``keys`` (id-keyed hashes) when given. ``distances=False``
+    returns the counts only (no nearest-neighbour search).
 
     Examples
     --------
@@ -42,7 +43,7 @@ def coverage_metrics(vectors: np.ndarray, selected: np.ndarray, *, labels: np.nd
         covered = np.unique(labels[selected]).size if len(selected) else 0
         out["clusters"] = k
         out["clusters_covered"] = round(covered / max(k, 1), 6)
-    if len(selected) == 0 or n == 0:
+    if len(selected) == 0 or n == 0 or not distances:
         return out
 
     def sample(rows: np.ndarray, m: int) -> np.ndarray:

@@ -28,6 +28,9 @@ __all__ = ["EmbeddingSelector", "rank_within", "auto_clusters", "cluster_spread"
 METRIC = Param("metric", "choice", "cosine", "distance between vectors", choices=("cosine", "l2"))
 NITER = Param("niter", "int", 20, "k-means iterations", low=1)
 RESTARTS = Param("restarts", "int", 1, "k-means initialisations; the run with the lowest inertia is kept", low=1)
+#: Every embedding selector's switch for the distance metrics of :func:`coverage_metrics`.
+COVERAGE = Param("coverage", "bool", True, "measure the distance of every row (a sample of 20,000) to its nearest "
+                 "kept row and the diversity of the kept rows, into the manifest; off skips that search")
 #: k-means parameters of the clustering selectors.
 CLUSTERING = (
     Param("n_clusters", "int", "auto", "k-means clusters / partitions (auto: from the input size, see the docs)",
@@ -91,6 +94,7 @@ class EmbeddingSelector(BaseSelector):
 
     requires: ClassVar[tuple[str, ...]] = ("vectors",)
     supports_tokens: ClassVar[bool] = False
+    params: ClassVar[tuple[Param, ...]] = (COVERAGE,)
 
     #: Embedding (``--model``) and reading run on Ray; the fit itself runs on the gathered vectors.
     engines: ClassVar[tuple[str, ...]] = ("local", "ray")
@@ -167,8 +171,8 @@ class EmbeddingSelector(BaseSelector):
         assert sig.vectors is not None
         if labels is None and res is not None:
             labels = res.labels
-        metrics = coverage_metrics(sig.vectors, chosen, labels=labels,
-                                   metric=self.metric, keys=self._keys(sig, derived_seed(seed, "coverage")))
+        metrics = coverage_metrics(sig.vectors, chosen, labels=labels, metric=self.metric,
+                                   keys=self._keys(sig, derived_seed(seed, "coverage")), distances=self.coverage)
         metrics.update(extra_metrics or {})
         if res is not None:
             metrics["clusters_from"] = getattr(self, "clusters_from_", "computed")
