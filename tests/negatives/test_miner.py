@@ -69,6 +69,37 @@ def test_a_document_with_the_query_own_text_is_never_a_negative(bbc_data):
     assert m.removed_["duplicate_text"] >= without.removed_["duplicate_text"] + 50
 
 
+def test_a_null_text_reads_as_empty_like_the_cli(bbc_data):
+    """A null text is "" (the CLI reads retrieval files so): for the duplicate-text guard and a cross-encoder."""
+    qv, dv, qrels = bbc_data["qv"], bbc_data["dv"], (bbc_data["q"], bbc_data["d"])
+    texts = bbc_data["texts"].to_pylist()
+    blank = set(np.unique(bbc_data["d"][:60]).tolist())  # the positives of the first queries have no text
+    others = np.random.default_rng(0).choice(len(texts), len(texts) // 5, replace=False)  # nor a fifth of the rest
+    as_null = [None if i in blank else t for i, t in enumerate(texts)]
+    as_empty = ["" if i in blank or i in set(others.tolist()) else t for i, t in enumerate(texts)]
+    mixed = [None if i in blank else t for i, t in enumerate(as_empty)]  # null positives, "" documents
+    ref = HardNegativeMiner(num_negatives=3).fit(qv, dv, qrels, doc_texts=as_empty)
+    got = HardNegativeMiner(num_negatives=3).fit(qv, dv, qrels, doc_texts=mixed)
+    np.testing.assert_array_equal(got.negatives_, ref.negatives_)
+    assert got.removed_ == ref.removed_
+    base = HardNegativeMiner(num_negatives=3).fit(qv, dv, qrels, doc_texts=as_null)
+    assert ref.removed_["duplicate_text"] > base.removed_["duplicate_text"]  # the "" documents were caught
+
+    class Recorder:  # a scorer of the user's own: the pairs it is given, scored by shared words
+        pairs: list = []
+
+        def predict(self, pairs):
+            self.pairs += pairs
+            return np.array([len(set(a.split()) & set(b.split())) for a, b in pairs], dtype=np.float32)
+
+    rec = Recorder()
+    q = np.unique(bbc_data["q"])[:8]
+    HardNegativeMiner(num_negatives=2, range_max=6, cross_encoder=rec, duplicate_text=False).fit(
+        qv, dv, (q, q), query_texts=[None] * len(qv), doc_texts=as_null)
+    assert rec.pairs and all(a == "" for a, _ in rec.pairs)
+    assert not any(b == "None" for _, b in rec.pairs) and any(b == "" for _, b in rec.pairs)
+
+
 @pytest.mark.parametrize("strategy", STRATS)
 def test_margins_and_score_window_hold_for_every_negative(bbc_data, strategy):
     kw = dict(absolute_margin=0.02, relative_margin=0.05, max_score=0.6, min_score=0.1)

@@ -93,6 +93,11 @@ def _as_list(x: Any) -> list[Any]:
     return x.to_pylist() if hasattr(x, "to_pylist") else list(x)
 
 
+def _text(x: Any) -> str:
+    """A text for the cross-encoder: a null reads as "" (as the CLI reads retrieval files), never "None"."""
+    return "" if x is None else str(x)
+
+
 def _unit(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     norm = np.linalg.norm(x, axis=1, keepdims=True)
@@ -231,8 +236,8 @@ class HardNegativeMiner(Declared):
             if not callable(getattr(self.cross_encoder, "predict", None)):
                 raise DataError("cross_encoder must have a predict(pairs) method (e.g. a sentence-transformers "
                                 "CrossEncoder)")
-            data.query_texts = [str(x) for x in _as_list(query_texts)]
-            data.doc_texts = [str(x) for x in _as_list(doc_texts)]
+            data.query_texts = [_text(x) for x in _as_list(query_texts)]
+            data.doc_texts = [_text(x) for x in _as_list(doc_texts)]
             if len(data.query_texts) != len(data.queries) or len(data.doc_texts) != len(data.docs):
                 raise DataError("cross_encoder rescoring needs one query text per query and one text per document")
         return self._run(data)
@@ -301,7 +306,9 @@ class HardNegativeMiner(Declared):
             # equal normalised texts get equal codes (arrow's hash table; no per-document Python);
             # the queries' texts share the documents' codes, so a document with the query's own text
             # is caught like one with a positive's
-            texts = [normalize_text(t).cast(pa.large_string()) for t in (doc_texts, query_texts) if t is not None]
+            # a null text reads as "", as the CLI reads retrieval files
+            texts = [normalize_text(t).cast(pa.large_string()).fill_null("") for t in (doc_texts, query_texts)
+                     if t is not None]
             codes = pc.dictionary_encode(pa.concat_arrays(texts)).indices.to_numpy(
                 zero_copy_only=False).astype(np.int64)
             text_hash = codes[:n]
