@@ -102,7 +102,7 @@ pos_rows = {{t: i for i, t in enumerate(docs)}}
 qrels = (np.arange(len(queries)), np.array([pos_rows[p] for p in positives]))
 qt = pa.array(queries); dt = pa.array(docs)
 t0 = time.perf_counter()
-m = HardNegativeMiner(**S, strategy="top").fit(qv, dv, qrels, doc_texts=dt)
+m = HardNegativeMiner(**S, strategy="top").fit(qv, dv, qrels, doc_texts=dt, query_texts=qt)  # as the CLI
 blk = MinedBlock(m.query_, m.positive_, m.negatives_, m.negative_scores_, m.positive_scores_)
 table = records_table(blk, "triplet", pa.array(np.arange(len(queries))), pa.array(np.arange(len(docs))), qt, dt)
 sec = time.perf_counter() - t0
