@@ -305,8 +305,7 @@ class HardNegativeMiner(Declared):
                 raise DataError(f"got {len(query_texts)} query texts for {m} query vectors")
             # equal normalised texts get equal codes (arrow's hash table; no per-document Python);
             # the queries' texts share the documents' codes, so a document with the query's own text
-            # is caught like one with a positive's
-            # a null text reads as "", as the CLI reads retrieval files
+            # is caught like one with a positive's; a null text reads as "", as the CLI reads retrieval files
             texts = [normalize_text(t).cast(pa.large_string()).fill_null("") for t in (doc_texts, query_texts)
                      if t is not None]
             codes = pc.dictionary_encode(pa.concat_arrays(texts)).indices.to_numpy(

@@ -4,7 +4,7 @@ They need ``signals.vectors``; they cluster with faiss k-means (spherical for th
 cosine metric), split the budget across clusters and choose inside each cluster,
 so nothing is quadratic in the number of examples. Every one of them records
 coverage metrics (clusters covered, mean distance to the nearest kept example,
-diversity) in the manifest.
+diversity) in the manifest; ``coverage=False`` leaves out the distances and the diversity.
 """
 
 from __future__ import annotations
