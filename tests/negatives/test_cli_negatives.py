@@ -188,3 +188,37 @@ def test_records_are_the_mined_negatives(separate, tmp_path, bbc_vectors):
     t = pq.read_table(out)
     got = np.array([t.column(f"negative_{j}_id").to_pylist() for j in (1, 2, 3)]).T.tolist()
     assert got == expect
+
+
+def test_null_texts_read_as_empty_in_the_cli_and_in_python(separate, tmp_path):
+    """Null corpus texts are "" in the CLI and in the library alike (the duplicate-text guard sees them equal)."""
+    from datadiet.io._retrieval import read_separate
+    from datadiet.negatives import HardNegativeMiner
+
+    c = pq.read_table(separate / "c.parquet")
+    qrels = pq.read_table(separate / "qrels.parquet")
+    row = {x: i for i, x in enumerate(c.column("id").to_pylist())}
+    null = {row[x] for x in qrels.column("corpus-id").to_pylist()[:80]}  # positives of the first queries
+    empty = set(np.random.default_rng(0).choice(c.num_rows, c.num_rows // 5, replace=False).tolist()) - null
+    texts = [None if i in null else "" if i in empty else t for i, t in enumerate(c.column("text").to_pylist())]
+    pq.write_table(c.set_column(c.column_names.index("text"), "text", pa.array(texts, pa.string())),
+                   tmp_path / "c.parquet")
+    before = (tmp_path / "c.parquet").read_bytes()
+    out = tmp_path / "neg.parquet"
+    r = run("--queries", str(separate / "q.parquet"), "--corpus", str(tmp_path / "c.parquet"), "--qrels",
+            str(separate / "qrels.parquet"), "--vectors", "emb", "--format", "n-tuple", "--num-negatives", "3",
+            "--with-text", "-o", str(out))
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "c.parquet").read_bytes() == before
+    t = pq.read_table(out)
+    assert t.column("positive").null_count == 0 and "" in t.column("positive").to_pylist()
+    col = read_separate(separate / "q.parquet", tmp_path / "c.parquet", separate / "qrels.parquet", vectors="emb")
+    m = HardNegativeMiner(num_negatives=3).fit(col.query_vectors, col.doc_vectors, (col.qrels_query, col.qrels_doc),
+                                               doc_texts=texts, query_texts=col.query_texts,
+                                               query_ids=col.query_ids, doc_ids=col.doc_ids)
+    dids = col.doc_ids.to_pylist()
+    expect = [[dids[n] for n in row] for row in m.negatives_[(m.negatives_ >= 0).all(axis=1)]]
+    got = np.array([t.column(f"negative_{j}_id").to_pylist() for j in (1, 2, 3)]).T.tolist()
+    assert got == expect
+    man = json.loads((tmp_path / "neg.manifest.json").read_text())
+    assert man["removed"]["duplicate_text"] == m.removed_["duplicate_text"] > 0
