@@ -20,3 +20,31 @@ def test_chunked_groups_encode_like_the_combined_column(rt):
     assert encode_groups(dict_chunks)[0].tolist() == [1, 0, 2, 0]
     codes, names = encode_groups(pa.array([30, 4, 30]))
     assert codes.tolist() == [0, 1, 0] and names == ["30", "4"]
+
+
+def test_null_ids_from_a_list_are_refused_not_named_none():
+    """A None id in a list or object array is a null id (refused), never the string "None"."""
+    import pytest
+
+    from datadiet._core._errors import DataError
+    from datadiet.select import RandomSelector
+    from datadiet.signals import Signals
+
+    for ids in (["a", None, "c"], np.array(["a", None, "c"], dtype=object)):
+        with pytest.raises(DataError, match="null"):
+            RandomSelector(budget=2).fit(Signals.from_arrays(ids, scores=[1.0, 2.0, 3.0]))
+    sig = Signals.from_arrays(np.array(["a", "b"], dtype=object), scores=[1.0, 2.0])
+    assert sig.ids.type == pa.string() and sig.ids.to_pylist() == ["a", "b"]
+    assert Signals.from_arrays([3, 1]).ids.type == pa.int64()
+
+
+def test_null_groups_in_a_list_are_refused_like_in_an_arrow_column():
+    import pytest
+
+    from datadiet._core._errors import DataError
+
+    for groups in (["a", None, "a"], np.array(["a", None], dtype=object), [1.0, float("nan")],
+                   pa.array(["a", None])):
+        with pytest.raises(DataError, match="1 empty \\(null\\) values"):
+            encode_groups(groups)
+    assert encode_groups([2.0, 1.0, 2.0])[0].tolist() == [1, 0, 1]

@@ -67,7 +67,7 @@ def _poly_powers(n: int) -> np.ndarray:
 def _hash_binary(arr: pa.Array) -> np.ndarray:
     arr = arr.cast(pa.large_binary())
     if arr.null_count:
-        raise DataError("ids must not be null")
+        raise DataError(f"{arr.null_count} ids are empty (null); give every example an id")
     bufs = arr.buffers()
     offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
     base = int(offsets[0]) if len(offsets) else 0
@@ -122,7 +122,7 @@ def hash_ids(ids: object, seed: int = 0) -> np.ndarray:
     t = arr.type
     if pa.types.is_integer(t):
         if arr.null_count:
-            raise DataError("ids must not be null")
+            raise DataError(f"{arr.null_count} ids are empty (null); give every example an id")
         base = arr.to_numpy(zero_copy_only=False).astype(np.int64).view(np.uint64)
     elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
         base = _hash_binary(arr)

@@ -223,7 +223,8 @@ class Signals:
             id_arr = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
         else:
             a = np.asarray(ids)
-            id_arr = pa.array(a.astype(np.int64) if a.dtype.kind in "iu" else [str(x) for x in a])
+            id_arr = pa.array(a.astype(np.int64) if a.dtype.kind in "iu" else
+                              [None if x is None else str(x) for x in a], None if a.dtype.kind in "iu" else pa.string())
         group_codes: np.ndarray | None = None
         names: list[str] = []
         if groups is not None:
@@ -266,6 +267,10 @@ def encode_groups(groups: Any) -> tuple[np.ndarray, list[str]]:
             out[s:s + (1 << 20)] = remap[out[s:s + (1 << 20)]]
         return out, [str(x) for x in raw_names[order]]
     arr = np.asarray(groups)
+    missing = sum(x is None for x in arr.ravel()) if arr.dtype == object else \
+        int(np.isnan(arr).sum()) if arr.dtype.kind == "f" else 0
+    if missing:
+        raise DataError(f"the group column has {missing} empty (null) values; fill them first")
     if arr.dtype == object:
         arr = arr.astype(str)
     names, inverse = np.unique(arr, return_inverse=True)
