@@ -141,6 +141,14 @@ def test_bad_input_is_one_line_exit_2_nothing_written(separate, tmp_path):
     pq.write_table(q.set_column(2, "emb", short), mis / "q.parquet")
     _bad(tmp_path, "--queries", str(mis / "q.parquet"), "--corpus", str(s / "c.parquet"), "--qrels",
          str(s / "qrels.parquet"), "--vectors", "emb", match="dimensions")
+    # a NaN inside a vector
+    nan = tmp_path / "nan"
+    nan.mkdir()
+    vecs = q.column("emb").to_pylist()
+    vecs[3][0] = float("nan")
+    pq.write_table(q.set_column(2, "emb", pa.array(vecs, pa.list_(pa.float32()))), nan / "q.parquet")
+    _bad(tmp_path, "--queries", str(nan / "q.parquet"), "--corpus", str(s / "c.parquet"), "--qrels",
+         str(s / "qrels.parquet"), "--vectors", "emb", match="NaN or infinite values (row 3 is the first)")
     # bad parameter, bad combination
     _bad(tmp_path, *common, "--qrels", str(s / "qrels.parquet"), "--num-negatives", "0", match="--num-negatives")
     _bad(tmp_path, *common, match="--qrels")

@@ -281,6 +281,12 @@ def test_bad_input(bbc_data):
         HardNegativeMiner(strategy="hardest").fit(qv, dv, qr)
     with pytest.raises(DataError, match="range_min"):
         HardNegativeMiner(range_min=10, range_max=5).fit(qv, dv, qr)
+    bad = dv.copy()
+    bad[len(bad) - 2, 2] = np.inf
+    with pytest.raises(DataError, match=f"corpus vectors hold NaN or infinite values \\(row {len(bad) - 2} "):
+        HardNegativeMiner().fit(qv, bad, qr)
+    with pytest.raises(DataError, match="guide query vectors hold NaN"):
+        HardNegativeMiner().fit(qv, dv, qr, guide=(np.where(np.arange(len(qv))[:, None] == 1, np.nan, qv), dv))
 
 
 @given(n=st.integers(20, 120), m=st.integers(1, 15), k=st.integers(1, 4), seed=st.integers(0, 3),
