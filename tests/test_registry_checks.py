@@ -209,3 +209,16 @@ def test_budget_edges(name, sig):
     empty = sig.take(np.zeros(0, dtype=np.int64))
     with pytest.raises(ValueError, match="no examples"):
         _make(cls, name, sig).fit(empty)
+
+
+@pytest.mark.parametrize("name", [n for n, c in SELECT.items() if "vectors" in c.requires])
+def test_non_finite_vectors_are_refused_naming_the_first_id(name, sig):
+    """Every selector that reads vectors refuses a NaN or an infinity, naming the first id, and leaves the input."""
+    cls = _cls("select", name)
+    vec = sig.vectors.copy()
+    vec[7, 3], vec[30, 0] = np.nan, np.inf
+    bad = Signals.from_arrays(sig.ids, groups=np.asarray(sig.groups), vectors=vec, text=sig.text)
+    before = bad.vectors.copy()
+    with pytest.raises(ValueError, match=f"NaN or infinite values \\(id {sig.ids[7].as_py()!r} is the first\\)"):
+        _make(cls, name, sig).fit(bad)
+    np.testing.assert_array_equal(bad.vectors, before)

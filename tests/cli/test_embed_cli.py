@@ -114,6 +114,12 @@ def test_select_from_vectors_column(tmp_path):
               "--budget", "30", "-o", out)
     assert res.returncode == 0, res.stderr
     assert pq.read_table(out).column("kept").to_numpy().sum() == 30
+    x[41, 5] = np.nan  # a NaN in one vector: one line naming its id, nothing written
+    pq.write_table(pa.table({"id": np.arange(300), "emb": pa.array(x.tolist(), pa.list_(pa.float32()))}), path)
+    nan_out = tmp_path / "nan.parquet"
+    assert_user_error(run("select", path, "--id", "id", "--vectors", "emb", "--method", "facility-location",
+                          "--budget", "30", "-o", nan_out), "NaN or infinite values (id 41 is the first)")
+    assert not nan_out.exists()
 
 
 def test_bad_input_is_one_line(rt_jsonl, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["unit_rows"]
+__all__ = ["first_nonfinite_row", "unit_rows"]
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:
@@ -17,3 +17,22 @@ def unit_rows(x: np.ndarray) -> np.ndarray:
     """
     x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     return x
+
+
+def first_nonfinite_row(x: np.ndarray, block: int = 65536) -> int | None:
+    """Position of the first row of ``x`` holding a NaN or an infinity, or None.
+
+    Reads ``x`` in blocks of rows, so a memory-mapped array is never copied whole.
+
+    Examples
+    --------
+    >>> first_nonfinite_row(np.array([[1.0, 2.0], [np.nan, 0.0], [np.inf, 1.0]]))
+    1
+    >>> first_nonfinite_row(np.zeros((3, 2))) is None
+    True
+    """
+    for s in range(0, len(x), block):
+        bad = np.flatnonzero(~np.isfinite(x[s:s + block]).all(axis=1))
+        if bad.size:
+            return s + int(bad[0])
+    return None

@@ -36,6 +36,7 @@ from datadiet._core import (
     resolve_seed,
     splitmix64,
 )
+from datadiet._core._rows import first_nonfinite_row
 from datadiet.negatives._guards import (
     duplicate_text_mask,
     guide_veto_mask,
@@ -111,11 +112,9 @@ def _vectors(x: Any, what: str) -> np.ndarray:
         raise DataError(f"{what} must be a 2-D array of numbers; could not read it ({e})") from None
     if arr.ndim != 2 or not np.issubdtype(arr.dtype, np.number):
         raise DataError(f"{what} must be a 2-D array of numbers (rows, dimensions); got shape {arr.shape}")
-    for s in range(0, len(arr), 65536):  # in blocks: a memory-mapped corpus is not copied whole
-        bad = np.flatnonzero(~np.isfinite(arr[s:s + 65536]).all(axis=1))
-        if bad.size:
-            raise DataError(f"{what} hold NaN or infinite values (row {s + int(bad[0])} is the first); "
-                            "fix or drop those rows first")
+    bad = first_nonfinite_row(arr)
+    if bad is not None:
+        raise DataError(f"{what} hold NaN or infinite values (row {bad} is the first); fix or drop those rows first")
     return arr
 
 

@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from datadiet._core import Param, derived_seed, register
-from datadiet._core._errors import DataError
 from datadiet._core._hashing import hash_ids, uniform_keys
 from datadiet.select._base import BUDGETED, BaseSelector, Picked, Target
 from datadiet.signals._table import Signals
@@ -126,9 +125,7 @@ class CoresetSelector(BaseSelector):
     def _select(self, sig: Signals, target: Target, seed: int) -> Picked:
         assert sig.vectors is not None and target.examples is not None
         n = len(sig)
-        x = np.asarray(sig.vectors, dtype=np.float64)
-        if not np.isfinite(x).all():
-            raise DataError("vectors contain NaN or infinite values; clean them first")
+        x = np.asarray(sig.vectors, dtype=np.float64)  # finite: BaseSelector.fit checked
         if self.score == "uniform":
             q = np.ones(n)
         else:
