@@ -48,3 +48,12 @@ def test_null_groups_in_a_list_are_refused_like_in_an_arrow_column():
         with pytest.raises(DataError, match="1 empty \\(null\\) values"):
             encode_groups(groups)
     assert encode_groups([2.0, 1.0, 2.0])[0].tolist() == [1, 0, 1]
+
+
+def test_text_from_a_table_column_keeps_its_values_and_nulls(rt):
+    from datadiet.signals import Signals
+
+    col = pa.chunked_array([rt.column("text").combine_chunks().slice(0, 500), pa.array([None, "x"])])
+    sig = Signals.from_arrays(text=col)
+    assert isinstance(sig.text, pa.Array) and sig.text.null_count == 1
+    assert sig.text.to_pylist() == col.to_pylist() == Signals.from_arrays(text=col.to_pylist()).text.to_pylist()

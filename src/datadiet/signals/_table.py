@@ -236,6 +236,8 @@ class Signals:
         vec = None if vectors is None else np.ascontiguousarray(vectors, dtype=np.float32)
         if vec is not None and vec.ndim != 2:
             raise DataError(f"vectors must be a 2-D array (n, d), got shape {vec.shape}")
+        if isinstance(text, pa.ChunkedArray):  # a table's column: no round trip through Python strings
+            text = text.combine_chunks()
         txt = None if text is None else (text if isinstance(text, pa.Array) else pa.array(list(text), pa.string()))
         return cls(id_arr, tok, group_codes, names, score_arrays, vec, txt)
 
