@@ -39,7 +39,8 @@ def methods_markdown() -> str:
                     "| parameter | option | allowed | default | help |", "|---|---|---|---|---|"]
             for p in cls.declared().values():
                 default = "required" if p.default is REQUIRED else f"`{p.default!r}`"
-                option = f"`{p.flag}`" if p.cli else "(Python only)"
+                option = ("(Python only)" if not p.cli else
+                          f"`{p.flag}` / `--no-{p.flag[2:]}`" if p.kind == "bool" else f"`{p.flag}`")
                 allowed = p.describe().replace("|", "\\|")
                 out.append(f"| `{p.name}` | {option} | {allowed} | {default} | {p.help.replace('|', '/')} |")
             out.append("")
