@@ -367,3 +367,24 @@ def test_cross_encoder_rescoring(bbc_data):
     assert (m.negative_scores_ <= m.positive_scores_[:, None] + 1e-6)[ok].all()  # margin on rescored scores
     with pytest.raises(DataError, match="query_texts"):
         HardNegativeMiner(cross_encoder=ce).fit(bbc_data["qv"], bbc_data["dv"], qrels)
+
+
+@given(keys=st.lists(st.integers(0, 2**64 - 1), max_size=300), members=st.lists(st.integers(0, 2**64 - 1), max_size=300),
+       shared=st.integers(0, 50), shape2=st.booleans())
+def test_in_sorted_is_exact_set_membership(keys, members, shared, shape2):
+    """The bit-table prefilter never changes the answer: equal to np.isin for any uint64 keys (not only hashes)."""
+    from datadiet.negatives._guards import in_sorted
+
+    k = np.array(keys + members[:shared], dtype=np.uint64)
+    s = np.unique(np.array(members, dtype=np.uint64))
+    if shape2 and k.size % 2 == 0:
+        k = k.reshape(2, -1)
+    np.testing.assert_array_equal(in_sorted(k, s), np.isin(k, s))
+
+
+def test_in_sorted_with_a_set_beyond_the_table_cap():
+    from datadiet.negatives._guards import in_sorted
+
+    big = np.arange(1_100_000, dtype=np.uint64) * np.uint64(2**24)  # every low 24 bits equal: no filtering at all
+    probe = np.concatenate([big[::7], big[::7] + np.uint64(2**23)])
+    np.testing.assert_array_equal(in_sorted(probe, big), np.arange(probe.size) < big[::7].size)

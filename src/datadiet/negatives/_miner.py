@@ -19,6 +19,7 @@ the two overlap, so the same embeddings and settings give the same negatives:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,8 +78,7 @@ class _Data:
     pair_d: np.ndarray
     indptr: np.ndarray
     pos_keys: np.ndarray
-    text_hash: np.ndarray | None
-    pos_text_keys: np.ndarray | None
+    text_guard: Future[tuple[np.ndarray, np.ndarray]] | None  # (text code of each doc, (query, code) keys)
     qhash: np.ndarray
     dhash: np.ndarray
     tiebreak: np.ndarray
@@ -92,6 +92,26 @@ class _Data:
 
 def _as_list(x: Any) -> list[Any]:
     return x.to_pylist() if hasattr(x, "to_pylist") else list(x)
+
+
+def _text_guard(texts: list[pa.Array], pair_q: np.ndarray, pair_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised-text codes of the documents and the sorted (query, code) keys a candidate must not match.
+
+    ``texts`` are the documents' and, optionally, the queries' texts. Equal normalised texts get
+    equal codes (arrow's hash table; no per-document Python); the queries share the documents'
+    codes, so a document with the query's own text is caught like one with a positive's. A null
+    text reads as "", as the CLI reads retrieval files.
+    """
+    from datadiet.dedup._normalize import normalize_text
+
+    n = len(texts[0])
+    norm = [normalize_text(t).cast(pa.large_string()).fill_null("") for t in texts]
+    codes = pc.dictionary_encode(pa.concat_arrays(norm)).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    text_hash = codes[:n]
+    keys = [pair_keys(pair_q, text_hash[pair_d])]
+    if len(texts) > 1:
+        keys.append(pair_keys(np.arange(len(texts[1])), codes[n:]))
+    return text_hash, np.unique(np.concatenate(keys))
 
 
 def _text(x: Any) -> str:
@@ -299,26 +319,17 @@ class HardNegativeMiner(Declared):
             raise DataError(f"got {len(qids)} query ids for {m} query vectors and {len(dids)} document ids for "
                             f"{n} corpus vectors; give one id per row")
         sub = derived_seed(self.seed_, "negatives")
-        text_hash = pos_text_keys = None
+        texts: list[pa.Array] = []
         if self.duplicate_text and doc_texts is not None:
-            from datadiet.dedup._normalize import normalize_text
+            from datadiet.dedup._normalize import as_text_array
 
-            if len(doc_texts) != n:
-                raise DataError(f"got {len(doc_texts)} document texts for {n} corpus vectors")
-            if query_texts is not None and len(query_texts) != m:
-                raise DataError(f"got {len(query_texts)} query texts for {m} query vectors")
-            # equal normalised texts get equal codes (arrow's hash table; no per-document Python);
-            # the queries' texts share the documents' codes, so a document with the query's own text
-            # is caught like one with a positive's; a null text reads as "", as the CLI reads retrieval files
-            texts = [normalize_text(t).cast(pa.large_string()).fill_null("") for t in (doc_texts, query_texts)
-                     if t is not None]
-            codes = pc.dictionary_encode(pa.concat_arrays(texts)).indices.to_numpy(
-                zero_copy_only=False).astype(np.int64)
-            text_hash = codes[:n]
-            pos_text_keys = pair_keys(pair_q, text_hash[pair_d])
+            texts = [as_text_array(doc_texts, "doc_texts")]
+            if len(texts[0]) != n:
+                raise DataError(f"got {len(texts[0])} document texts for {n} corpus vectors")
             if query_texts is not None:
-                pos_text_keys = np.concatenate([pos_text_keys, pair_keys(np.arange(m), codes[n:])])
-            pos_text_keys = np.unique(pos_text_keys)
+                texts.append(as_text_array(query_texts, "query_texts"))
+                if len(texts[1]) != m:
+                    raise DataError(f"got {len(texts[1])} query texts for {m} query vectors")
         guide_q = guide_d = None
         if guide is not None:
             guide_q, guide_d = _unit(_vectors(guide[0], "guide query vectors")), _unit(
@@ -326,9 +337,14 @@ class HardNegativeMiner(Declared):
             if len(guide_q) != m or len(guide_d) != n or guide_q.shape[1] != guide_d.shape[1]:
                 raise DataError(f"guide vectors must have {m} query rows and {n} corpus rows of one dimension; "
                                 f"got {guide_q.shape} and {guide_d.shape}")
+        text_guard = None
+        if texts:  # normalised while the first block is searched (arrow and faiss release the GIL)
+            pool = ThreadPoolExecutor(1)
+            text_guard = pool.submit(_text_guard, texts, pair_q, pair_d)
+            pool.shutdown(wait=False)
         return _Data(queries=queries, docs=docs, index=index, pair_q=pair_q, pair_d=pair_d, indptr=indptr,
-                     pos_keys=np.unique(pair_keys(pair_q, pair_d)), text_hash=text_hash,
-                     pos_text_keys=pos_text_keys, qhash=hash_ids(qids, sub), dhash=hash_ids(dids, sub),
+                     pos_keys=np.unique(pair_keys(pair_q, pair_d)), text_guard=text_guard,
+                     qhash=hash_ids(qids, sub), dhash=hash_ids(dids, sub),
                      tiebreak=hash_ids(dids, 0), guide_q=guide_q, guide_d=guide_d, max_pos=max_pos)
 
     def _range_max(self, max_pos: int) -> int:
@@ -370,8 +386,9 @@ class HardNegativeMiner(Declared):
             gone[new] = True
 
         apply("known_positive", known_positive_mask(rows, cand, d.pos_keys))
-        if d.text_hash is not None and d.pos_text_keys is not None:
-            apply("duplicate_text", duplicate_text_mask(rows, cand, d.text_hash, d.pos_text_keys))
+        if d.text_guard is not None:
+            text_hash, pos_text_keys = d.text_guard.result()
+            apply("duplicate_text", duplicate_text_mask(rows, cand, text_hash, pos_text_keys))
         if self.near_duplicate is not None:
             pos = padded_positives(rows, d.indptr, d.pair_d)
             apply("near_duplicate", near_duplicate_mask(cand, pos, d.docs, float(self.near_duplicate)))
