@@ -74,9 +74,9 @@ def test_a_null_text_reads_as_empty_like_the_cli(bbc_data):
     qv, dv, qrels = bbc_data["qv"], bbc_data["dv"], (bbc_data["q"], bbc_data["d"])
     texts = bbc_data["texts"].to_pylist()
     blank = set(np.unique(bbc_data["d"][:60]).tolist())  # the positives of the first queries have no text
-    others = np.random.default_rng(0).choice(len(texts), len(texts) // 5, replace=False)  # nor a fifth of the rest
+    others = set(np.random.default_rng(0).choice(len(texts), len(texts) // 5, replace=False).tolist())  # a fifth
     as_null = [None if i in blank else t for i, t in enumerate(texts)]
-    as_empty = ["" if i in blank or i in set(others.tolist()) else t for i, t in enumerate(texts)]
+    as_empty = ["" if i in blank or i in others else t for i, t in enumerate(texts)]
     mixed = [None if i in blank else t for i, t in enumerate(as_empty)]  # null positives, "" documents
     ref = HardNegativeMiner(num_negatives=3).fit(qv, dv, qrels, doc_texts=as_empty)
     got = HardNegativeMiner(num_negatives=3).fit(qv, dv, qrels, doc_texts=mixed)
