@@ -57,3 +57,16 @@ def test_text_from_a_table_column_keeps_its_values_and_nulls(rt):
     sig = Signals.from_arrays(text=col)
     assert isinstance(sig.text, pa.Array) and sig.text.null_count == 1
     assert sig.text.to_pylist() == col.to_pylist() == Signals.from_arrays(text=col.to_pylist()).text.to_pylist()
+
+
+def test_repeated_ids_are_refused_in_python_as_on_the_command_line():
+    import pytest
+
+    from datadiet._core._errors import DataError
+    from datadiet.signals import Signals
+
+    for ids in (["a", "b", "a"], np.array([7, 8, 7]), pa.array(["x", "x", "y"])):
+        with pytest.raises(DataError, match=r"the ids have repeated values \(e.g. .* at rows 0 and \d; 1 repeats in all\)"
+                                            r": ids must be unique; give every example its own id"):
+            Signals.from_arrays(ids, scores=[1.0, 2.0, 3.0])
+    assert len(Signals.from_arrays(scores=[1.0, 2.0])) == 2  # no ids: row numbers

@@ -225,6 +225,10 @@ class Signals:
             a = np.asarray(ids)
             id_arr = pa.array(a.astype(np.int64) if a.dtype.kind in "iu" else
                               [None if x is None else str(x) for x in a], None if a.dtype.kind in "iu" else pa.string())
+        if ids is not None:
+            from datadiet.io._ids import check_unique
+
+            check_unique(id_arr, None, python=True)
         group_codes: np.ndarray | None = None
         names: list[str] = []
         if groups is not None:
