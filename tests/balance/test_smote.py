@@ -71,3 +71,6 @@ def test_bad_input():
         SMOTEResampler().fit(np.zeros((4, 2)), [0, 1])
     with pytest.raises(DataError, match="smote:"):
         SMOTEResampler(k_neighbors=5).fit(np.random.default_rng(0).normal(size=(12, 2)), [0] * 10 + [1] * 2)
+    with pytest.raises(DataError, match=r"ids have repeated values \(e.g. 'r1' at rows 1 and 3"):
+        SMOTEResampler(k_neighbors=1).fit(np.random.default_rng(0).normal(size=(4, 2)), [0, 0, 1, 1],
+                                          ids=["r0", "r1", "r2", "r1"])

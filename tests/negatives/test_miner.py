@@ -388,3 +388,15 @@ def test_in_sorted_with_a_set_beyond_the_table_cap():
     big = np.arange(1_100_000, dtype=np.uint64) * np.uint64(2**24)  # every low 24 bits equal: no filtering at all
     probe = np.concatenate([big[::7], big[::7] + np.uint64(2**23)])
     np.testing.assert_array_equal(in_sorted(probe, big), np.arange(probe.size) < big[::7].size)
+
+
+def test_repeated_query_or_document_ids_are_refused(bbc_data):
+    qv, dv, qr = bbc_data["qv"], bbc_data["dv"], (bbc_data["q"], bbc_data["d"])
+    dids = bbc_data["dids"].to_pylist()
+    dids[9] = dids[2]
+    with pytest.raises(DataError, match=f"doc_ids have repeated values \\(e.g. '{dids[2]}' at rows 2 and 9"):
+        HardNegativeMiner().fit(qv, dv, qr, doc_ids=dids)
+    qids = np.arange(len(qv))
+    qids[-1] = 0
+    with pytest.raises(DataError, match="query_ids have repeated values .* leave query_ids out to use row numbers"):
+        HardNegativeMiner().fit(qv, dv, qr, query_ids=qids)

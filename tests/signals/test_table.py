@@ -66,7 +66,7 @@ def test_repeated_ids_are_refused_in_python_as_on_the_command_line():
     from datadiet.signals import Signals
 
     for ids in (["a", "b", "a"], np.array([7, 8, 7]), pa.array(["x", "x", "y"])):
-        with pytest.raises(DataError, match=r"the ids have repeated values \(e.g. .* at rows 0 and \d; 1 repeats in all\)"
-                                            r": ids must be unique; give every example its own id"):
+        with pytest.raises(DataError, match=r"ids have repeated values \(e.g. .* at rows 0 and \d; 1 repeats in all\)"
+                                            r": ids must be unique; give every example its own id, or leave ids out"):
             Signals.from_arrays(ids, scores=[1.0, 2.0, 3.0])
     assert len(Signals.from_arrays(scores=[1.0, 2.0])) == 2  # no ids: row numbers

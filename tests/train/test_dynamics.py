@@ -164,6 +164,8 @@ def test_scores_table_and_data_map(tmp_path):
     assert t.column_names[:2] == ["id", "label"]
     assert t.column("id").to_pylist() == ["a", "b", "c"]
     assert t.column("label").to_pylist() == [0, 1, 2]
+    with pytest.raises(ValueError, match=r"ids have repeated values \(e.g. 'a' at rows 0 and 2"):
+        rec.scores_table(ids=["a", "b", "a"])
     png = plot_data_map(rec.scores(), tmp_path / "map.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

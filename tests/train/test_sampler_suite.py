@@ -186,6 +186,10 @@ def test_epoch_selection_logs_what_the_epoch_trains_on(name, tmp_path):
     sel.write(tmp_path / "epoch.parquet")
     back = Selection.read(tmp_path / "epoch.parquet")
     assert back.method == s.method and back.n_kept == len(np.unique(plan))
+    named = s.epoch_selection(ids=[f"ex{i}" for i in range(N)])
+    assert named.ids.to_pylist()[:2] == ["ex0", "ex1"] and named.n_kept == sel.n_kept
+    with pytest.raises(ValueError, match="ids have repeated values"):
+        s.epoch_selection(ids=np.r_[np.arange(N - 1), 0])
 
 
 def test_iteration_continues_into_next_epoch_without_set_epoch():

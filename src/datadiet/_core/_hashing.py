@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from datadiet._core._errors import DataError, DataTypeError
 
-__all__ = ["hash_ids", "uniform_keys", "splitmix64"]
+__all__ = ["as_arrow", "hash_ids", "uniform_keys", "splitmix64"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -87,7 +87,8 @@ def _hash_binary(arr: pa.Array) -> np.ndarray:
     return h ^ (lengths.astype(np.uint64) * _M2)
 
 
-def _as_arrow(ids: object) -> pa.Array:
+def as_arrow(ids: object) -> pa.Array:
+    """Ids as one pyarrow array: integers as int64, anything else as pyarrow infers it."""
     if isinstance(ids, pa.ChunkedArray):
         return ids.combine_chunks() if ids.num_chunks != 1 else ids.chunk(0)
     if isinstance(ids, pa.Array):
@@ -118,7 +119,7 @@ def hash_ids(ids: object, seed: int = 0) -> np.ndarray:
     >>> bool(h[0] == hash_ids(["b", "a"], seed=1)[1])
     True
     """
-    arr = _as_arrow(ids)
+    arr = as_arrow(ids)
     t = arr.type
     if pa.types.is_integer(t):
         if arr.null_count:

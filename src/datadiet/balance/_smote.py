@@ -10,6 +10,7 @@ import pyarrow as pa
 from datadiet._core import Declared, Param, register, resolve_seed
 from datadiet._core._errors import DataError, MissingExtraError
 from datadiet.index._kmeans import _check_vectors
+from datadiet.io._ids import check_unique
 from datadiet.io._selection import Selection
 
 __all__ = ["SMOTEResampler", "SAMPLERS"]
@@ -114,6 +115,8 @@ class SMOTEResampler(Declared):
                 ids, pa.Array) else ids)
         if len(id_arr) != n:
             raise DataError(f"ids has {len(id_arr)} values but X has {n} rows")
+        if ids is not None:
+            check_unique(id_arr, None, python="ids")
         seed = resolve_seed(self.seed)
         sampler = self.make_sampler(seed)
         kind = SAMPLERS[self.sampler][2]

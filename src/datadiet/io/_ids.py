@@ -47,8 +47,8 @@ def batch_ids(table: pa.Table, id_column: str | None, file: str | None, row_star
     return pc.binary_join_element_wise(file + ":", pc.cast(pa.array(rows), pa.string()), "")
 
 
-def check_unique(ids: pa.Array, id_column: str | None, *, python: bool = False) -> None:
-    """Raise if ids repeat, naming an example (``python``: ids given to the Python API, not read from a file)."""
+def check_unique(ids: pa.Array, id_column: str | None, *, python: str | None = None) -> None:
+    """Raise if ids repeat, naming an example (``python``: the argument that gave them in Python, not a file)."""
     if pa.types.is_integer(ids.type) and len(ids):
         a = ids.to_numpy(zero_copy_only=False)
         lo, hi = int(a.min()), int(a.max())
@@ -68,9 +68,9 @@ def check_unique(ids: pa.Array, id_column: str | None, *, python: bool = False) 
     a, b = order[dup[0]], order[dup[0] + 1]
     va, vb = ids[int(a)].as_py(), ids[int(b)].as_py()
     if va == vb:
-        where = ("the ids have" if python else f"id column {id_column!r} has" if id_column else
+        where = (f"{python} have" if python else f"id column {id_column!r} has" if id_column else
                  "the assigned ids have")
-        fix = ("give every example its own id, or leave ids out to use row numbers" if python else
+        fix = (f"give every example its own id, or leave {python} out to use row numbers" if python else
                "name another --id column or leave it out to assign ids")
         raise DataError(f"{where} repeated values (e.g. {va!r} at rows {a} and {b}; {int(dup.size)} repeats "
                         f"in all): ids must be unique; {fix}")

@@ -37,7 +37,9 @@ from datadiet._core import (
     resolve_seed,
     splitmix64,
 )
+from datadiet._core._hashing import as_arrow
 from datadiet._core._rows import first_nonfinite_row
+from datadiet.io._ids import check_unique
 from datadiet.negatives._guards import (
     duplicate_text_mask,
     guide_veto_mask,
@@ -318,6 +320,9 @@ class HardNegativeMiner(Declared):
         if len(qids) != m or len(dids) != n:
             raise DataError(f"got {len(qids)} query ids for {m} query vectors and {len(dids)} document ids for "
                             f"{n} corpus vectors; give one id per row")
+        for given, name in ((query_ids, "query_ids"), (doc_ids, "doc_ids")):
+            if given is not None:
+                check_unique(as_arrow(given), None, python=name)
         sub = derived_seed(self.seed_, "negatives")
         texts: list[pa.Array] = []
         if self.duplicate_text and doc_texts is not None:

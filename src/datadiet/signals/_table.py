@@ -228,7 +228,7 @@ class Signals:
         if ids is not None:
             from datadiet.io._ids import check_unique
 
-            check_unique(id_arr, None, python=True)
+            check_unique(id_arr, None, python="ids")
         group_codes: np.ndarray | None = None
         names: list[str] = []
         if groups is not None:

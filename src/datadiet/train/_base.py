@@ -146,7 +146,14 @@ class BaseSampler(Declared):
         n = int(self.n)
         counts = np.bincount(self.epoch_indices(), minlength=n)
         idx = np.flatnonzero(counts)
-        ids = np.arange(n, dtype=np.int64) if ids is None else _to_numpy(ids)
+        if ids is None:
+            ids = np.arange(n, dtype=np.int64)
+        else:
+            from datadiet._core._hashing import as_arrow
+            from datadiet.io._ids import check_unique
+
+            ids = _to_numpy(ids)
+            check_unique(as_arrow(ids), None, python="ids")
         return Selection.from_indices(ids, idx, repeats=counts[idx], weights=self.loss_weights(idx),
                                       drop_reason="not_sampled", method=self.method,
                                       params=self.manifest_params(), seed=self.seed_,

@@ -226,6 +226,9 @@ class DynamicsRecorder(Declared):
         ids_arr = pa.array(_to_numpy(ids))
         if len(ids_arr) != self.n:
             raise DataError(f"DynamicsRecorder.scores_table: ids must have {self.n} values; got {len(ids_arr)}")
+        from datadiet.io._ids import check_unique
+
+        check_unique(ids_arr, None, python="ids")
         cols = {"id": ids_arr, "label": pa.array(self.labels_)}
         cols.update({k: pa.array(s[k]) for k in (*SCORE_COLUMNS, "epochs_seen")})
         return pa.table(cols)
