@@ -70,3 +70,18 @@ def test_repeated_ids_are_refused_in_python_as_on_the_command_line():
                                             r": ids must be unique; give every example its own id, or leave ids out"):
             Signals.from_arrays(ids, scores=[1.0, 2.0, 3.0])
     assert len(Signals.from_arrays(scores=[1.0, 2.0])) == 2  # no ids: row numbers
+
+
+def test_token_counts_from_floats_are_whole_and_finite():
+    import pytest
+
+    from datadiet._core._errors import DataError
+    from datadiet.signals import Signals
+
+    assert Signals.from_arrays(tokens=np.array([10.0, 0.0, 7.0])).tokens.tolist() == [10, 0, 7]
+    with pytest.raises(DataError, match="1 missing \\(NaN\\) or infinite values"):
+        Signals.from_arrays(tokens=[10, float("nan"), 5])
+    with pytest.raises(DataError, match="whole numbers; row 2 has 5.7"):
+        Signals.from_arrays(tokens=[10, 3, 5.7])
+    with pytest.raises(DataError, match="non-negative"):
+        Signals.from_arrays(tokens=[10, -1])

@@ -297,6 +297,13 @@ def _token_array(v: Any) -> np.ndarray:
     a = np.asarray(v)
     if a.dtype.kind not in "iuf" or (a < 0).any():
         raise DataError("token counts must be non-negative numbers")
+    if a.dtype.kind == "f":  # a float column (pandas makes one of integers with gaps): whole, finite values only
+        if not np.isfinite(a).all():
+            raise DataError(f"token counts have {int((~np.isfinite(a)).sum())} missing (NaN) or infinite values; "
+                            "fill or drop them first")
+        frac = np.flatnonzero(a != np.floor(a))
+        if frac.size:
+            raise DataError(f"token counts must be whole numbers; row {int(frac[0])} has {a[frac[0]]}; round them first")
     return a.astype(np.int64)
 
 
