@@ -50,13 +50,19 @@ def test_null_groups_in_a_list_are_refused_like_in_an_arrow_column():
     assert encode_groups([2.0, 1.0, 2.0])[0].tolist() == [1, 0, 1]
 
 
-def test_text_from_a_table_column_keeps_its_values_and_nulls(rt):
+def test_text_from_a_table_column_keeps_its_values_and_marks_nulls(rt):
+    """A chunked column reads like a list; a null text is marked to be skipped (on_null="skip"), read as ""."""
+    from datadiet.select import RandomSelector
     from datadiet.signals import Signals
 
     col = pa.chunked_array([rt.column("text").combine_chunks().slice(0, 500), pa.array([None, "x"])])
     sig = Signals.from_arrays(text=col)
-    assert isinstance(sig.text, pa.Array) and sig.text.null_count == 1
-    assert sig.text.to_pylist() == col.to_pylist() == Signals.from_arrays(text=col.to_pylist()).text.to_pylist()
+    assert isinstance(sig.text, pa.Array) and sig.text.null_count == 0
+    assert sig.text.to_pylist() == [t or "" for t in col.to_pylist()] == \
+        Signals.from_arrays(text=col.to_pylist()).text.to_pylist()
+    assert sig.null_text_rows().tolist() == [500]
+    sel = RandomSelector(budget=400, seed=0).fit(sig).selection_
+    assert sel.counts()["null_text"] == 1 and not sel.kept[500]
 
 
 def test_repeated_ids_are_refused_in_python_as_on_the_command_line():

@@ -204,7 +204,11 @@ class Signals:
         vectors: Any = None,
         text: Any = None,
     ) -> Signals:
-        """Build signals from plain arrays; ids default to row numbers."""
+        """Build signals from plain arrays; ids default to row numbers.
+
+        Rows whose text is null are left out of selections and dedup with reason ``null_text``
+        (the default ``on_null="skip"`` of :class:`Columns`); fill them first to keep them.
+        """
         lengths = {
             k: len(v)
             for k, v in {"ids": ids, "tokens": tokens, "groups": groups, "vectors": vectors, "text": text}.items()
@@ -243,7 +247,11 @@ class Signals:
         if isinstance(text, pa.ChunkedArray):  # a table's column: no round trip through Python strings
             text = text.combine_chunks()
         txt = None if text is None else (text if isinstance(text, pa.Array) else pa.array(list(text), pa.string()))
-        return cls(id_arr, tok, group_codes, names, score_arrays, vec, txt)
+        null = None
+        if txt is not None and txt.null_count:  # the default null-text policy, "skip", as load_signals applies it
+            null = txt.is_null().to_numpy(zero_copy_only=False)
+            txt = txt.fill_null("")
+        return cls(id_arr, tok, group_codes, names, score_arrays, vec, txt, null_text=null)
 
 
 def encode_groups(groups: Any) -> tuple[np.ndarray, list[str]]:
