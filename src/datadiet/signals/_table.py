@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from datadiet._core._errors import DataError, DataTypeError
+from datadiet.io._ids import check_unique
 
 __all__ = ["Signals", "Columns", "ClusterSignal", "MinHashSignal", "input_info", "DEFAULT_COLUMNS", "NULL_POLICIES",
            "check_on_null"]
@@ -230,8 +231,6 @@ class Signals:
             id_arr = pa.array(a.astype(np.int64) if a.dtype.kind in "iu" else
                               [None if x is None else str(x) for x in a], None if a.dtype.kind in "iu" else pa.string())
         if ids is not None:
-            from datadiet.io._ids import check_unique
-
             check_unique(id_arr, None, python="ids")
         group_codes: np.ndarray | None = None
         names: list[str] = []
