@@ -107,7 +107,7 @@ def _text_guard(texts: list[pa.Array], pair_q: np.ndarray, pair_d: np.ndarray) -
     from datadiet.dedup._normalize import normalize_text
 
     n = len(texts[0])
-    norm = [normalize_text(t).cast(pa.large_string()).fill_null("") for t in texts]
+    norm = [normalize_text(t).fill_null("") for t in texts]  # large_string, as the inputs
     codes = pc.dictionary_encode(pa.concat_arrays(norm)).indices.to_numpy(zero_copy_only=False).astype(np.int64)
     text_hash = codes[:n]
     keys = [pair_keys(pair_q, text_hash[pair_d])]

@@ -228,8 +228,10 @@ class Signals:
             id_arr = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
         else:
             a = np.asarray(ids)
-            id_arr = pa.array(a.astype(np.int64) if a.dtype.kind in "iu" else
-                              [None if x is None else str(x) for x in a], None if a.dtype.kind in "iu" else pa.string())
+            if a.dtype.kind in "iu":
+                id_arr = pa.array(a.astype(np.int64))
+            else:  # strings; a None stays null (refused when hashed)
+                id_arr = pa.array([None if x is None else str(x) for x in a], pa.string())
         if ids is not None:
             check_unique(id_arr, None, python="ids")
         group_codes: np.ndarray | None = None
