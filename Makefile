@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test lint bench clean chromium fashion-mnist
+.PHONY: demo test lint bench clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,14 +31,17 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
 demo: $(VENV)/.installed-base
 	$(BIN)/datadiet demo --out demo_out
 
-# The report's browser test needs Debian's chromium; without root or apt it skips and says why.
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) ; } || \
-	  echo "chromium not installed: the browser test will be skipped"
+# Debian packages the tests read: chromium for the report's browser test, Fashion-MNIST for the
+# image tests and the selection-quality benchmark. Without root or apt it says what is missing.
+DEBS := chromium chromium-driver dataset-fashion-mnist
+system-deps:
+	@command -v chromium >/dev/null 2>&1 && [ -d /usr/share/datasets/fashion-mnist ] || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBS) >/dev/null) ; } || \
+	  echo "could not install $(DEBS): the browser test skips, the Fashion-MNIST tests fail"
 
 # the lint (ruff, mypy, the import-linter layer contracts) is part of the test
-test: lint chromium
+test: lint system-deps
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-dev
@@ -46,13 +49,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy src/datadiet
 	$(BIN)/lint-imports
 
-# the selection-quality benchmark reads Fashion-MNIST from Debian's package
-fashion-mnist:
-	@[ -d /usr/share/datasets/fashion-mnist ] || { [ "$$(id -u)" = 0 ] && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null) ; } || \
-	  echo "dataset-fashion-mnist not installed: the Fashion-MNIST benchmark will fail"
-
-bench: $(VENV)/.installed-bench fashion-mnist
+bench: $(VENV)/.installed-bench system-deps
 	$(BIN)/python -m bench all
 
 clean:
