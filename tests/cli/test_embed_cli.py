@@ -120,6 +120,10 @@ def test_select_from_vectors_column(tmp_path):
     assert_user_error(run("select", path, "--id", "id", "--vectors", "emb", "--method", "facility-location",
                           "--budget", "30", "-o", nan_out), "NaN or infinite values (id 41 is the first)")
     assert not nan_out.exists()
+    # the cluster command names the row too (k-means alone only sees its training sample)
+    assert_user_error(run("cluster", path, "--id", "id", "--vectors", "emb", "--k", "5", "--max-train", "50",
+                          "-o", nan_out), "NaN or infinite values (id 41 is the first)")
+    assert not nan_out.exists()
 
 
 def test_bad_input_is_one_line(rt_jsonl, tmp_path):

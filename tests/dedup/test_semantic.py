@@ -94,6 +94,10 @@ def test_semantic_bad_input(bbc_vec):
         SemanticDedup(n_probe="some").fit(vectors=bbc_vec[:10])
     with pytest.raises(ValueError, match="NaN or infinite"):
         SemanticDedup().fit(vectors=np.full((4, 3), np.nan))
+    holed = bbc_vec[:10].copy()
+    holed[6, 2] = np.inf
+    with pytest.raises(ValueError, match=r"NaN or infinite values \(id 6 is the first\)"):
+        SemanticDedup().fit(vectors=holed)
     with pytest.raises(ValueError, match="dimensions"):
         SemanticDedup().fit(Signals.from_arrays(vectors=bbc_vec[:10]),
                             against=Signals.from_arrays(vectors=np.ones((2, 3))))
