@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-__all__ = ["first_nonfinite_row", "unit_rows"]
+from datadiet._core._errors import DataError
+
+__all__ = ["first_nonfinite_row", "require_finite_rows", "unit_rows"]
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:
@@ -36,3 +40,20 @@ def first_nonfinite_row(x: np.ndarray, block: int = 65536) -> int | None:
         if bad.size:
             return s + int(bad[0])
     return None
+
+
+def require_finite_rows(x: np.ndarray, ids: Any) -> None:
+    """Raise :class:`DataError` naming the id of the first row of ``x`` holding a NaN or an infinity.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> require_finite_rows(np.array([[1.0], [np.inf]]), pa.array(["a", "b"]))
+    Traceback (most recent call last):
+    ...
+    datadiet._core._errors.DataError: the vectors hold NaN or infinite values (id 'b' is the first); fix or drop those rows first
+    """
+    bad = first_nonfinite_row(x)
+    if bad is not None:
+        raise DataError(f"the vectors hold NaN or infinite values (id {ids[bad].as_py()!r} is the first); "
+                        "fix or drop those rows first")

@@ -61,7 +61,7 @@ def cluster(input: str, k: int, model: str | None, metric: str, seed: int, niter
     """
     import pyarrow.parquet as pq
 
-    from datadiet._core._rows import first_nonfinite_row
+    from datadiet._core._rows import require_finite_rows
     from datadiet.cli._vectors import vectors_for
     from datadiet.engine import load_signals
     from datadiet.index import kmeans
@@ -78,10 +78,7 @@ def cluster(input: str, k: int, model: str | None, metric: str, seed: int, niter
                                            scores=(), tokens=None), engine=engine).ids
         if len(ids) != vec.shape[0]:
             raise DataError(f"the vectors have {vec.shape[0]} rows but the input has {len(ids)}")
-        bad = first_nonfinite_row(vec)
-        if bad is not None:
-            raise DataError(f"the vectors hold NaN or infinite values (id {ids[bad].as_py()!r} is the first); "
-                            "fix or drop those rows first")
+        require_finite_rows(vec, ids)
         t0 = time.perf_counter()
         res = kmeans(vec, k, spherical=metric == "cosine", seed=seed, niter=niter, max_train=max_train, ids=ids,
                      restarts=restarts)

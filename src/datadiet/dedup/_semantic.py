@@ -16,7 +16,7 @@ import numpy as np
 
 from datadiet._core import Param, register, uniform_keys
 from datadiet._core._errors import DataError
-from datadiet._core._rows import first_nonfinite_row
+from datadiet._core._rows import require_finite_rows
 from datadiet.dedup._base import KEEP_PARAMS, BaseDedup, Combined
 
 __all__ = ["SemanticDedup", "SemanticThresholdWarning", "random_pair_cosines", "greedy_links",
@@ -129,12 +129,9 @@ class SemanticStage:
         t = float(self.o.threshold)
         rows = np.flatnonzero(active)
         x = take_rows(comb.sig.vectors, rows, dtype=np.float32)  # the one full-size copy, normalised in place
-        bad = first_nonfinite_row(x)
-        if bad is not None:
-            raise DataError(f"the vectors hold NaN or infinite values (id {comb.sig.ids[int(rows[bad])].as_py()!r} is "
-                            "the first); fix or drop those rows first")
-        _normalize_rows(x)
         ids = comb.sig.ids.take(rows)
+        require_finite_rows(x, ids)
+        _normalize_rows(x)
         check = _threshold_check(random_pair_cosines(x, ids, self.seed), t)
         order = np.argsort(rank[rows], kind="stable")
         protected = rows >= comb.n_train

@@ -23,7 +23,7 @@ from datadiet._core import (
     tiebreak_keys,
 )
 from datadiet._core._errors import DataError, DataTypeError
-from datadiet._core._rows import first_nonfinite_row
+from datadiet._core._rows import require_finite_rows
 from datadiet.io._selection import Selection
 from datadiet.select._scores import NORMALIZE
 from datadiet.signals._table import Signals
@@ -114,10 +114,8 @@ class BaseSelector(Declared):
                     "scores": sig.scores or None, "tokens": sig.tokens}[need]
             if have is None:
                 raise DataError(f"{type(self).__name__} needs {_SIGNAL_HINT[need]}; the input has none")
-        bad = first_nonfinite_row(sig.vectors) if sig.vectors is not None and "vectors" in self.requires else None
-        if bad is not None:
-            raise DataError(f"the vectors hold NaN or infinite values (id {sig.ids[bad].as_py()!r} is the first); "
-                            "fix or drop those rows first")
+        if sig.vectors is not None and "vectors" in self.requires:
+            require_finite_rows(sig.vectors, sig.ids)
         seed = resolve_seed(getattr(self, "seed", 0))
         target = self._target(sig)
         picked = self._select(sig, target, seed)
